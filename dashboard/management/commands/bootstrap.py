@@ -1,0 +1,52 @@
+"""Prepares a database for `make run`: migrate, an admin user, demo streams, and restarts what should run.
+
+Prints one JSON line on stdout for the launcher: {"username": ..., "password": ... or null}. A generated
+password appears there once, when the user is created, and never again.
+"""
+
+import json
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from streams import services
+
+
+class Command(BaseCommand):
+    help = "Migrate, ensure the admin user and demo streams, and resume streams that should run."
+
+    def handle(self, *args: object, **options: object) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        password = self._ensure_admin(settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD)
+        # Resume first: demo streams created below start on their own.
+        services.streams_resume_desired()
+        if settings.DEMO_STREAMS:
+            videos = [Path(settings.ASSETS_DIR) / name for name in self._demo_videos()]
+            services.demo_streams_ensure(videos=[v for v in videos if v.is_file()], max_fps=settings.DEMO_MAX_FPS)
+        self.stdout.write(json.dumps({"username": settings.ADMIN_USERNAME, "password": password}))
+
+    @staticmethod
+    def _demo_videos() -> tuple[str, ...]:
+        from stack.assets import DEMO_VIDEOS
+
+        return DEMO_VIDEOS
+
+    @staticmethod
+    def _ensure_admin(username: str, password: str) -> str | None:
+        """The password to show: the generated one for a new user, the given one, or None (unchanged)."""
+        users = get_user_model()
+        user = users.objects.filter(username=username).first()
+        if user is None:
+            shown = password or secrets.token_urlsafe(12)
+            users.objects.create_superuser(username=username, email="", password=shown)
+            return shown
+        if password:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            return password
+        return None

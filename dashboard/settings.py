@@ -1,0 +1,239 @@
+"""Django settings. The only module that reads the environment, through the typed helpers below."""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    return int(raw) if raw else default
+
+
+def env_float(name: str, default: float) -> float:
+    raw = env_str(name)
+    return float(raw) if raw else default
+
+
+def env_list(name: str, default: list[str], sep: str = ",") -> list[str]:
+    raw = env_str(name)
+    if not raw:
+        return default
+    return [item.strip() for item in raw.split(sep) if item.strip()]
+
+
+def env_path(name: str, default: Path) -> Path:
+    raw = env_str(name)
+    return Path(raw).expanduser().resolve() if raw else default
+
+
+def _secret_key(var_dir: Path) -> str:
+    """An explicit key wins; otherwise one is generated once and kept under var/ so sessions survive restarts."""
+    explicit = env_str("DJANGO_SECRET_KEY")
+    if explicit:
+        return explicit
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+# --- Paths ---------------------------------------------------------------------------------------
+VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
+ASSETS_DIR = env_path("ASSETS_DIR", BASE_DIR / "assets")
+ASSETS_URL = env_str("ASSETS_URL")
+# File sources must live under one of these directories.
+STREAM_MEDIA_DIRS = [Path(p).expanduser().resolve() for p in env_list("MEDIA_DIRS", [], sep=":")] or [
+    ASSETS_DIR,
+    BASE_DIR / "media",
+]
+
+# --- Core Django ---------------------------------------------------------------------------------
+SECRET_KEY = _secret_key(VAR_DIR)
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "channels",
+    "streams",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+ASGI_APPLICATION = "dashboard.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+    config = dj_database_url.parse(url, conn_max_age=60)
+    if config["ENGINE"].endswith("sqlite3"):
+        # Workers write state concurrently: wait for the lock instead of failing, and let readers run.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "stream-list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Redis / Valkey: broker, channel layer, control keys ------------------------------------------
+# Empty means "embedded": the launcher (python -m stack) starts Valkey and passes its URL down.
+REDIS_URL = env_str("REDIS_URL")
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # Longer than channels_redis's 5 s blocking read, or a quiet stream's receive times out.
+            "hosts": [{"address": REDIS_URL or "redis://127.0.0.1:1/0", "socket_timeout": 30}],
+            # Frames are perishable: a small capacity and short expiry drop stale frames, never queue them.
+            "capacity": env_int("CHANNEL_CAPACITY", 20),
+            "expiry": 5,
+            "group_expiry": 86400,
+        },
+    },
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "streams"
+STREAMS_QUEUE = env_str("STREAMS_QUEUE", "streams")
+WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 6)
+
+# --- Inference -------------------------------------------------------------------------------------
+# Empty means "embedded": the launcher starts the bundled tritonserver and passes its URL down.
+TRITON_URL = env_str("TRITON_URL")
+TRITON_MODEL_NAME = env_str("TRITON_MODEL_NAME", "yolo")
+TRITON_TIMEOUT_S = env_float("TRITON_TIMEOUT_S", 10.0)
+# The ONNX file (in ASSETS_DIR) the embedded Triton serves as model TRITON_MODEL_NAME.
+YOLO_MODEL_FILE = env_str("YOLO_MODEL", "yolo11n_320_dyn.onnx")
+TRITON_MAX_BATCH_SIZE = env_int("TRITON_MAX_BATCH_SIZE", 8)
+TRITON_MAX_QUEUE_DELAY_US = env_int("TRITON_MAX_QUEUE_DELAY_US", 2000)
+TRITON_INSTANCE_COUNT = env_int("TRITON_INSTANCE_COUNT", 1)
+TRITON_ORT_THREADS = env_int("TRITON_ORT_THREADS", 2)
+NMS_IOU = env_float("NMS_IOU", 0.45)
+
+# --- Streams ---------------------------------------------------------------------------------------
+DEFAULT_CONFIDENCE = env_float("DEFAULT_CONFIDENCE", 0.25)
+DEMO_STREAMS = env_bool("DEMO_STREAMS", True)
+DEMO_MAX_FPS = env_float("DEMO_MAX_FPS", 5.0)
+JPEG_QUALITY = env_int("JPEG_QUALITY", 75)
+# Live sources: never block 30 s on a silent camera; keep OpenCV's TCP default for RTSP.
+SOURCE_FFMPEG_OPTIONS = env_str(
+    "OPENCV_FFMPEG_CAPTURE_OPTIONS",
+    "rtsp_transport;tcp|timeout;3000000|rw_timeout;3000000|analyzeduration;0|probesize;32",
+)
+STREAM_LEASE_TTL_S = env_float("STREAM_LEASE_TTL_S", 10.0)
+STREAM_CONTROL_POLL_S = 0.25
+
+# --- Launcher --------------------------------------------------------------------------------------
+WEB_HOST = env_str("WEB_HOST", "127.0.0.1")
+WEB_PORT = env_int("WEB_PORT", 8000)
+ADMIN_USERNAME = env_str("DJANGO_SUPERUSER_USERNAME", "admin")
+ADMIN_PASSWORD = env_str("DJANGO_SUPERUSER_PASSWORD")
+TRITON_VENV = env_path("TRITON_VENV", BASE_DIR / ".venv-triton")
+
+# --- API -------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --- Logging ---------------------------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,20 @@
+"""Wakes the stream workers through Celery, by task name: streams/ never imports workers/."""
+
+import functools
+
+from celery import Celery
+from django.conf import settings
+
+RUN_STREAM_TASK = "workers.run_stream"
+
+
+@functools.cache
+def _producer() -> Celery:
+    app = Celery("streams-dispatch")
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    return app
+
+
+def dispatch_stream(stream_id: int) -> None:
+    """Queue the long-running task that hosts this stream's pipeline."""
+    _producer().send_task(RUN_STREAM_TASK, args=[stream_id], queue=settings.STREAMS_QUEUE)

@@ -1,0 +1,37 @@
+"""Messages between stream workers and the web consumers (over the channel layer).
+
+The `type` of each message names the consumer handler (dots become underscores).
+"""
+
+from typing import Literal, TypedDict
+
+
+class FrameMessage(TypedDict):
+    type: Literal["stream.frame"]
+    stream_id: int
+    jpeg: bytes
+    frame_id: int
+    captured_at: float  # unix time the frame was grabbed
+
+
+class MetricsMessage(TypedDict):
+    type: Literal["stream.metrics"]
+    stream_id: int
+    fps: float  # frames processed per second, over the last window
+    inference_ms: float  # mean Triton round trip (letterbox to decoded boxes) over the window
+    detections: dict[str, int]  # class name -> count in the latest frame
+    frames_total: int
+    inference_errors: int
+    last_error: str
+
+
+class StatusMessage(TypedDict):
+    type: Literal["stream.status"]
+    stream_id: int
+    status: str
+    reason: str
+
+
+def stream_group(stream_id: int) -> str:
+    """The channel-layer group that carries one stream's frames, metrics and status."""
+    return f"stream-{stream_id}"

@@ -1,0 +1,36 @@
+"""Loaded with `-p` before pytest-django configures Django: starts the embedded Valkey (unless REDIS_URL is
+given) and isolates runtime files, so settings see the real server's URL when they are first read."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from stack.valkey import EmbeddedValkey
+
+_state: dict = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args) -> None:
+    var_dir = Path(tempfile.mkdtemp(prefix="streamvision-test-"))
+    _state["var_dir"] = var_dir
+    os.environ["VAR_DIR"] = str(var_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("ASSETS_DIR", str(Path(__file__).resolve().parents[2] / "assets"))
+    if not os.environ.get("REDIS_URL"):
+        valkey = EmbeddedValkey(work_dir=var_dir / "valkey")
+        valkey.start()
+        _state["valkey"] = valkey
+        os.environ["REDIS_URL"] = valkey.url
+
+
+def pytest_unconfigure(config) -> None:
+    valkey = _state.pop("valkey", None)
+    if valkey is not None:
+        valkey.stop()
+    var_dir = _state.pop("var_dir", None)
+    if var_dir is not None:
+        shutil.rmtree(var_dir, ignore_errors=True)

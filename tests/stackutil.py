@@ -1,0 +1,142 @@
+"""Helpers for tests that run the whole product as real processes."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+from stack.processes import free_port, spawn, stop_process, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: object
+
+
+@dataclass
+class LiveStack:
+    """Daphne and a Celery worker on their own database, talking to the session's Valkey and Triton."""
+
+    url: str
+    env: dict[str, str]
+    assets_dir: Path
+    log_dir: Path
+    admin_username: str = "admin"
+    admin_password: str = "test-password-1"
+    token: str = ""
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def ws_base(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=self.env, cwd=ROOT, capture_output=True, text=True, check=True,
+        )
+        return result.stdout
+
+    def api(self, method: str, path: str, data: dict | None = None, token: str | bool | None = None) -> ApiResponse:
+        headers = {"Content-Type": "application/json"}
+        if token is not False:
+            headers["Authorization"] = f"Token {token or self.token}"
+        body = json.dumps(data).encode() if data is not None else None
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read()
+                return ApiResponse(response.status, json.loads(raw) if raw else None)
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            try:
+                return ApiResponse(error.code, json.loads(raw))
+            except ValueError:
+                return ApiResponse(error.code, raw.decode(errors="replace"))
+
+    def stream(self, stream_id: int) -> dict:
+        return self.api("GET", f"/api/streams/{stream_id}/").body
+
+    def wait_for_status(self, stream_id: int, status: str, timeout: float) -> dict:
+        wait_until(lambda: self.stream(stream_id)["status"] == status, timeout=timeout, interval=0.05,
+                   what=f"stream {stream_id} to be {status}")
+        return self.stream(stream_id)
+
+    def session_cookie(self) -> str:
+        """Log in through the login form, as a browser would; returns the Cookie header value."""
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(self.url + "/accounts/login/", timeout=10).read().decode()
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode(
+            {"username": self.admin_username, "password": self.admin_password, "csrfmiddlewaretoken": csrf}
+        ).encode()
+        request = urllib.request.Request(self.url + "/accounts/login/", data=form, headers={"Referer": self.url + "/"})
+        opener.open(request, timeout=10)
+        return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+    def stop(self) -> None:
+        if "worker" in self.procs:
+            import signal
+
+            stop_process(self.procs.pop("worker"), sig=signal.SIGQUIT, timeout=10)
+        for name in list(self.procs):
+            stop_process(self.procs.pop(name), timeout=10)
+
+
+def start_live_stack(*, work_dir: Path, redis_url: str, triton_url: str, assets_dir: Path) -> LiveStack:
+    port = free_port()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        REDIS_URL=redis_url,
+        TRITON_URL=triton_url,
+        ASSETS_DIR=str(assets_dir),
+        VAR_DIR=str(work_dir),
+        DATABASE_URL=os.environ.get("LIVE_DATABASE_URL") or f"sqlite:///{work_dir / 'live.sqlite3'}",
+        DEMO_STREAMS="0",
+        DJANGO_SUPERUSER_USERNAME="admin",
+        DJANGO_SUPERUSER_PASSWORD="test-password-1",
+        WEB_PORT=str(port),
+        WORKER_CONCURRENCY="3",
+        STREAMS_QUEUE=f"streams-test-{port}",
+    )
+    stack = LiveStack(url=f"http://127.0.0.1:{port}", env=env, assets_dir=assets_dir, log_dir=work_dir)
+    stack.manage("bootstrap")
+    stack.token = stack.manage("drf_create_token", "admin").split()[2]
+    from stack.launcher import web_command, worker_command
+
+    stack.procs["worker"] = spawn(worker_command(concurrency=3, queue=env["STREAMS_QUEUE"]), env=env, cwd=ROOT,
+                                  log_path=work_dir / "worker.log")
+    stack.procs["web"] = spawn(web_command(port=port), env=env, cwd=ROOT, log_path=work_dir / "web.log")
+    deadline = time.monotonic() + 60
+    wait_until(lambda: _answers(stack.url + "/accounts/login/"), timeout=deadline - time.monotonic(), what="daphne")
+    return stack
+
+
+def run_async(coro):  # noqa: ANN001, ANN201 - any coroutine, its result
+    """asyncio.run in a fresh thread: Playwright's sync API keeps an event loop running in the main thread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -1,0 +1,63 @@
+"""Per-stream counters, turned into a metrics message about once a second."""
+
+import threading
+import time
+from collections import Counter
+
+from streams.messages import MetricsMessage
+
+
+class StreamMetrics:
+    def __init__(self, stream_id: int, interval_s: float = 1.0) -> None:
+        self._stream_id = stream_id
+        self._interval_s = interval_s
+        self._lock = threading.Lock()
+        self._window_start = time.monotonic()
+        self._window_frames = 0
+        self._window_inference_s = 0.0
+        self._window_batches = 0
+        self._frames_total = 0
+        self._errors = 0
+        self._last_error = ""
+        self._detections: dict[str, int] = {}
+
+    def record_inference(self, seconds: float) -> None:
+        with self._lock:
+            self._window_inference_s += seconds
+            self._window_batches += 1
+
+    def record_error(self, message: str) -> None:
+        with self._lock:
+            self._errors += 1
+            self._last_error = message[:300]
+
+    def record_frame(self, class_names: list[str]) -> None:
+        with self._lock:
+            self._window_frames += 1
+            self._frames_total += 1
+            self._detections = dict(Counter(class_names))
+
+    @property
+    def frames_total(self) -> int:
+        return self._frames_total
+
+    def snapshot_if_due(self) -> MetricsMessage | None:
+        """A metrics message when the window has elapsed (and a new window starts), else None."""
+        now = time.monotonic()
+        with self._lock:
+            elapsed = now - self._window_start
+            if elapsed < self._interval_s:
+                return None
+            message = MetricsMessage(
+                type="stream.metrics",
+                stream_id=self._stream_id,
+                fps=round(self._window_frames / elapsed, 2),
+                inference_ms=round(1000 * self._window_inference_s / max(self._window_batches, 1), 2),
+                detections=self._detections,
+                frames_total=self._frames_total,
+                inference_errors=self._errors,
+                last_error=self._last_error,
+            )
+            self._window_start, self._window_frames = now, 0
+            self._window_inference_s, self._window_batches = 0.0, 0
+            return message
