@@ -33,5 +33,8 @@ $(TRITON_VENV)/.installed: requirements-triton.txt
 	$(TRITON_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-triton.txt
 	@touch $@
 
+bench: $(VENV)/.installed-dev $(TRITON_VENV)/.installed
+	$(VENV)/bin/python bench/first_frame.py
+
 clean:
 	rm -rf $(VENV) $(TRITON_VENV) var test-artifacts

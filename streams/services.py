@@ -50,7 +50,11 @@ def stream_update(*, stream: Stream, **changes: object) -> Stream:
     stream.full_clean()
     stream.save()
     if stream.desired_state == Stream.DesiredState.RUNNING and set(changed) & set(PIPELINE_FIELDS):
-        control.send_command(stream.pk, "restart")
+        if control.lease_holder(stream.pk) is None:
+            # Nobody runs it (it failed, say): the corrected settings deserve a fresh start.
+            stream_start(stream=stream)
+        else:
+            control.send_command(stream.pk, "restart")
     return stream
 
 

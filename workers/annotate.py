@@ -6,33 +6,41 @@ import supervision as sv
 
 
 class FrameAnnotator:
-    def __init__(self, box: sv.BoxAnnotator, label: sv.LabelAnnotator, jpeg_quality: int) -> None:
-        self._box = box
-        self._label = label
+    def __init__(self, jpeg_quality: int) -> None:
         self._jpeg_params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]
+        # Box and label sizes follow the frame size, so labels stay readable from 480p to 4K.
+        self._by_resolution: dict[tuple[int, int], tuple[sv.BoxAnnotator, sv.LabelAnnotator]] = {}
 
     @classmethod
     def init(cls, *, jpeg_quality: int = 75) -> "FrameAnnotator":
-        return cls(
-            box=sv.BoxAnnotator(thickness=2),
-            label=sv.LabelAnnotator(text_scale=0.5, text_padding=4, smart_position=False),
-            jpeg_quality=jpeg_quality,
-        )
+        return cls(jpeg_quality=jpeg_quality)
 
     def annotate(self, image: np.ndarray, detections: sv.Detections) -> np.ndarray:
         """A copy of `image` with boxes and "class confidence" labels."""
         canvas = image.copy()
         if len(detections) == 0:
             return canvas
+        box, label = self._annotators(canvas.shape[1], canvas.shape[0])
         labels = [
             f"{name} {conf:.2f}"
             for name, conf in zip(detections.data.get("class_name", []), detections.confidence, strict=False)
         ]
-        canvas = self._box.annotate(canvas, detections)
-        return self._label.annotate(canvas, detections, labels=labels)
+        canvas = box.annotate(canvas, detections)
+        return label.annotate(canvas, detections, labels=labels)
 
     def encode(self, image: np.ndarray) -> bytes:
         ok, buf = cv2.imencode(".jpg", image, self._jpeg_params)
         if not ok:
             raise ValueError("JPEG encoding failed")
         return buf.tobytes()
+
+    def _annotators(self, width: int, height: int) -> tuple[sv.BoxAnnotator, sv.LabelAnnotator]:
+        key = (width, height)
+        if key not in self._by_resolution:
+            scale = sv.calculate_optimal_text_scale(key) * 0.6
+            thickness = max(1, sv.calculate_optimal_line_thickness(key) // 2)
+            self._by_resolution[key] = (
+                sv.BoxAnnotator(thickness=thickness),
+                sv.LabelAnnotator(text_scale=scale, text_thickness=thickness, text_padding=4, smart_position=False),
+            )
+        return self._by_resolution[key]

@@ -64,3 +64,21 @@ def test_lease_is_exclusive_and_only_its_holder_renews_or_releases_it():
     assert control.lease_holder(9001) == "A"
     control.release_lease(9001, "A")
     assert control.lease_holder(9001) is None
+
+
+def test_fixing_the_source_of_a_failed_stream_starts_it_again(media_dir):
+    """GIVEN a stream that should run but failed and no worker holds WHEN its source is corrected
+    THEN it is starting again; while a worker holds it, the worker is told to restart instead."""
+    stream = services.stream_create(name="cam", source="rtsp://10.9.9.9/live", start=False)
+    Stream.objects.filter(pk=stream.pk).update(desired_state="running", status="failed", status_reason="refused")
+    stream.refresh_from_db()
+    services.stream_update(stream=stream, source=str(media_dir / "clip.mp4"))
+    stream.refresh_from_db()
+    assert (stream.status, stream.status_reason) == ("starting", "")
+
+    assert control.acquire_lease(stream.pk, "worker-y", ttl_s=5)
+    try:
+        services.stream_update(stream=stream, max_fps=7.0)
+        assert control.take_command(stream.pk) == "restart"
+    finally:
+        control.release_lease(stream.pk, "worker-y")
