@@ -3,7 +3,8 @@
 set -euo pipefail
 python=$1
 target=$2
-[ -x "$target/bin/python" ] && exit 0
+# A venv whose creation was interrupted has python but no pip: build it again.
+[ -x "$target/bin/pip" ] && exit 0
 if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -13,5 +14,5 @@ if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
     exit 1
   fi
 fi
-"$python" -m venv "$target"
+"$python" -m venv --clear "$target"
 "$target/bin/pip" install --disable-pip-version-check -q --upgrade pip
