@@ -6,6 +6,7 @@ Prints one JSON object. Runs on a fresh, temporary database and runtime director
 """
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -62,8 +63,6 @@ async def watch(stack: LiveStack, stream_id: int, seconds: float, t0: float) -> 
 
 
 async def watch_all(stack: LiveStack, stream_ids: tuple[int, ...], seconds: float, t0: float) -> list[dict]:
-    import asyncio
-
     return await asyncio.gather(*(watch(stack, stream_id, seconds, t0) for stream_id in stream_ids))
 
 
