@@ -4,14 +4,22 @@ VENV := .venv
 TRITON_VENV := .venv-triton
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: run test lint system-deps clean bench
+.PHONY: run test test-lifecycle-postgres lint system-deps clean bench npm
 
-run: $(VENV)/.installed $(TRITON_VENV)/.installed
+run: $(VENV)/.installed $(TRITON_VENV)/.installed node_modules/.installed
 	$(VENV)/bin/python -m stack
 
-test: $(VENV)/.installed-dev $(TRITON_VENV)/.installed system-deps
+test: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The lifecycle tests again on PostgreSQL and Redis (CI runs this after `make test`): several worker
+# processes write stream state at once, which SQLite serialises and PostgreSQL does not.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+PG_REDIS_URL ?= redis://127.0.0.1:6379/11
+test-lifecycle-postgres: $(VENV)/.installed-dev $(TRITON_VENV)/.installed system-deps
+	DATABASE_URL=$(PG_URL) LIVE_DATABASE_URL=$(PG_URL) REDIS_URL=$(PG_REDIS_URL) \
+		$(VENV)/bin/python -m pytest -m lifecycle $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
@@ -33,8 +41,17 @@ $(TRITON_VENV)/.installed: requirements-triton.txt
 	$(TRITON_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-triton.txt
 	@touch $@
 
-bench: $(VENV)/.installed-dev $(TRITON_VENV)/.installed
+# The dashboard's browser libraries (uPlot), pinned in package-lock.json.
+npm: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+bench: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed
+	$(VENV)/bin/python -m bench --write-docs --product
 	$(VENV)/bin/python bench/first_frame.py
+	$(VENV)/bin/python bench/fanout.py
 
 clean:
-	rm -rf $(VENV) $(TRITON_VENV) var test-artifacts
+	rm -rf $(VENV) $(TRITON_VENV) var test-artifacts node_modules

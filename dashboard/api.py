@@ -1,27 +1,40 @@
-"""JSON API for streams (session or token auth). Writes go through streams.services."""
+"""JSON API for streams, their lifecycle commands and event log, and the worker registry.
+
+Session or token auth (`POST /api/token/` with username and password returns a token for scripts). Every
+write goes through streams.services; the schema is at /api/schema/.
+"""
+
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from streams import selectors, services
-from streams.models import Stream
+from streams.models import Stream, StreamEvent, WorkerNode
 from streams.sources import redact_source
 
 
 class StreamSerializer(serializers.ModelSerializer):
-    start = serializers.BooleanField(write_only=True, required=False, default=True)
+    start = serializers.BooleanField(
+        write_only=True, required=False, default=True, help_text="False creates the stream stopped."
+    )
     source_kind = serializers.CharField(read_only=True)
+    retry_in_s = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = Stream
         fields = [
-            "id", "name", "source", "source_kind", "max_fps", "confidence", "start",
-            "desired_state", "status", "status_reason", "status_changed_at", "created_at", "updated_at",
+            "id", "name", "source", "source_kind", "max_fps", "confidence", "classes", "model", "queue", "start",
+            "desired_state", "status", "status_reason", "retry_in_s", "worker", "status_changed_at",
+            "created_at", "updated_at",
         ]
-        read_only_fields = ["desired_state", "status", "status_reason", "status_changed_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "desired_state", "status", "status_reason", "worker", "status_changed_at", "created_at", "updated_at",
+        ]
 
     def to_representation(self, instance: Stream) -> dict:
         data = super().to_representation(instance)
@@ -35,12 +48,32 @@ class StreamSerializer(serializers.ModelSerializer):
         return value.strip()
 
 
+class StreamEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StreamEvent
+        fields = ["id", "created_at", "kind", "message", "actor"]
+
+
+class WorkerSerializer(serializers.ModelSerializer):
+    is_alive = serializers.BooleanField(read_only=True)
+    streams_held = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = WorkerNode
+        fields = ["name", "hostname", "pid", "queues", "capacity", "started_at", "heartbeat_at", "is_alive",
+                  "streams_held"]
+
+
 def _as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
     if hasattr(error, "error_dict"):
         return serializers.ValidationError(
             {field: [m for e in errs for m in e.messages] for field, errs in error.error_dict.items()}
         )
     return serializers.ValidationError({"non_field_errors": error.messages})
+
+
+def _actor(request: Request) -> str:
+    return request.user.get_username()
 
 
 class StreamViewSet(viewsets.ModelViewSet):
@@ -51,9 +84,8 @@ class StreamViewSet(viewsets.ModelViewSet):
         return selectors.stream_list()
 
     def perform_create(self, serializer: StreamSerializer) -> None:
-        data = dict(serializer.validated_data)
         try:
-            serializer.instance = services.stream_create(**data)
+            serializer.instance = services.stream_create(**serializer.validated_data, actor=_actor(self.request))
         except DjangoValidationError as error:
             raise _as_drf_error(error) from None
 
@@ -61,19 +93,78 @@ class StreamViewSet(viewsets.ModelViewSet):
         data = dict(serializer.validated_data)
         data.pop("start", None)
         try:
-            serializer.instance = services.stream_update(stream=serializer.instance, **data)
+            serializer.instance = services.stream_update(stream=serializer.instance, actor=_actor(self.request), **data)
         except DjangoValidationError as error:
             raise _as_drf_error(error) from None
 
     def perform_destroy(self, instance: Stream) -> None:
-        services.stream_delete(stream=instance)
+        services.stream_delete(stream=instance, actor=_actor(self.request))
 
+    @extend_schema(request=StreamSerializer(many=True), responses={201: StreamSerializer(many=True)})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        """Create several streams at once, all or none; errors are keyed by the item's index."""
+        if not isinstance(request.data, list) or not request.data:
+            raise serializers.ValidationError({"non_field_errors": ["Send a non-empty JSON list of streams."]})
+        serializer = self.get_serializer(data=request.data, many=True)
+        if not serializer.is_valid():
+            errors = serializer.errors  # keyed by index (a list in older DRF versions)
+            items = errors.items() if isinstance(errors, dict) else enumerate(errors)
+            return Response({str(i): e for i, e in items if e}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            created = services.streams_bulk_create(items=serializer.validated_data, actor=_actor(request))
+        except DjangoValidationError as error:
+            return Response(getattr(error, "message_dict", {"non_field_errors": error.messages}), status=400)
+        return Response(self.get_serializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+    def _command(self, command: Callable[..., Stream]) -> Response:
+        stream = command(stream=self.get_object(), actor=_actor(self.request))
+        return Response(self.get_serializer(stream).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: StreamSerializer})
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
-        stream = services.stream_start(stream=self.get_object())
-        return Response(self.get_serializer(stream).data, status=status.HTTP_202_ACCEPTED)
+        return self._command(services.stream_start)
 
+    @extend_schema(request=None, responses={202: StreamSerializer})
     @action(detail=True, methods=["post"])
     def stop(self, request: Request, pk: str | None = None) -> Response:
-        stream = services.stream_stop(stream=self.get_object())
-        return Response(self.get_serializer(stream).data, status=status.HTTP_202_ACCEPTED)
+        return self._command(services.stream_stop)
+
+    @extend_schema(request=None, responses={202: StreamSerializer})
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: str | None = None) -> Response:
+        return self._command(services.stream_pause)
+
+    @extend_schema(request=None, responses={202: StreamSerializer})
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str | None = None) -> Response:
+        return self._command(services.stream_resume)
+
+    @extend_schema(request=None, responses={202: StreamSerializer})
+    @action(detail=True, methods=["post"])
+    def restart(self, request: Request, pk: str | None = None) -> Response:
+        return self._command(services.stream_restart)
+
+    @extend_schema(responses={200: StreamEventSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, pk: str | None = None) -> Response:
+        """The stream's event log, newest first (`?limit=`, at most 500)."""
+        stream = self.get_object()
+        limit = max(1, min(_int(request.query_params.get("limit"), 50), 500))
+        events = selectors.stream_events(stream_id=stream.pk, limit=limit)
+        return Response(StreamEventSerializer(events, many=True).data)
+
+
+class WorkerViewSet(viewsets.ViewSet):
+    @extend_schema(responses={200: WorkerSerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        """Registered worker nodes with their heartbeat and the streams they run."""
+        return Response(WorkerSerializer(selectors.worker_list(), many=True).data)
+
+
+def _int(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw is not None else default
+    except ValueError:
+        return default

@@ -1,17 +1,28 @@
-"""WebSocket /ws/streams/<id>/: annotated JPEG frames (binary) and metrics/status (JSON) to logged-in users.
+"""WebSockets for logged-in users.
+
+/ws/streams/<id>/?size=full|tile|none: one stream's annotated JPEG frames (binary; none: no frames) and
+metrics/status (JSON).
+/ws/streams/: {"type": "changed", "stream_id", "change"} whenever a stream is created, updated or deleted.
 
 Flow control: after a frame the consumer waits for the browser's {"type": "ack"} before sending the next,
 keeping only the newest frame meanwhile, so a slow browser never makes Daphne queue frames without bound.
+Each frame consumer registers as a viewer of its stream and size (streams.viewers): workers encode only
+the sizes somebody watches.
 """
 
+import asyncio
+import contextlib
 import json
 import logging
+from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from streams import selectors
-from streams.messages import FrameMessage, MetricsMessage, StatusMessage, stream_group
+from streams import selectors, viewers
+from streams.messages import STREAMS_GROUP, FrameMessage, MetricsMessage, StatusMessage, stream_group
+from streams.models import Stream
 
 logger = logging.getLogger(__name__)
 
@@ -19,56 +30,135 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 
 
+def _is_authenticated(scope: dict) -> bool:
+    user = scope.get("user")
+    return user is not None and user.is_authenticated
+
+
+def status_payload(stream: Stream) -> dict:
+    return {
+        "type": "status",
+        "status": stream.status,
+        "reason": stream.status_reason,
+        "desired_state": stream.desired_state,
+        "retry_in_s": getattr(stream, "retry_in_s", None),
+    }
+
+
 class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
-        self.group = None
+        self.groups_joined: list[str] = []
         self.pending_frame: bytes | None = None
         self.awaiting_ack = True  # the browser acks once when it is ready for the first frame
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        self.refresher: asyncio.Task | None = None
+        if not _is_authenticated(self.scope):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        stream_id = int(self.scope["url_route"]["kwargs"]["stream_id"])
-        stream = await database_sync_to_async(selectors.stream_get)(stream_id=stream_id)
+        self.stream_id = int(self.scope["url_route"]["kwargs"]["stream_id"])
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        self.size = viewers.parse_size((query.get("size") or ["full"])[0])
+        stream = await database_sync_to_async(selectors.stream_get)(stream_id=self.stream_id)
         if stream is None:
             await self.accept()
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.group = stream_group(stream_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        groups = [stream_group(self.stream_id)]
+        if self.size is not None:
+            groups.append(viewers.frame_group(self.stream_id, self.size))
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        if self.size is not None:
+            await self._register()
+            self.refresher = asyncio.create_task(self._keep_registered())
         await self.accept()
-        await self.send_json({"type": "status", "status": stream.status, "reason": stream.status_reason})
+        await self.send_json(status_payload(stream))
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.refresher is not None:
+            self.refresher.cancel()
+            await self._unregister()
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             message = json.loads(text_data or "{}")
         except json.JSONDecodeError:
             return
-        if message.get("type") == "ack":
+        if isinstance(message, dict) and message.get("type") == "ack":
             self.awaiting_ack = False
             if self.pending_frame is not None:
                 frame, self.pending_frame = self.pending_frame, None
                 await self._send_frame(frame)
 
     async def stream_frame(self, event: FrameMessage) -> None:
+        if self.size is None or event.get("size", "full") != self.size:
+            return
         if self.awaiting_ack:
-            self.pending_frame = event["jpeg"]
+            self.pending_frame = event["jpeg"]  # only the newest waits; older ones are dropped
         else:
             await self._send_frame(event["jpeg"])
 
     async def stream_metrics(self, event: MetricsMessage) -> None:
-        await self.send_json({**{k: v for k, v in event.items() if k != "type"}, "type": "metrics"})
+        await self.send_json({**{k: v for k, v in event.items() if k not in ("type", "origin")}, "type": "metrics"})
 
     async def stream_status(self, event: StatusMessage) -> None:
-        await self.send_json({"type": "status", "status": event["status"], "reason": event["reason"]})
+        await self.send_json(
+            {
+                "type": "status",
+                "status": event["status"],
+                "reason": event["reason"],
+                "desired_state": event.get("desired_state"),
+                "retry_in_s": event.get("retry_in_s"),
+            }
+        )
 
     async def _send_frame(self, jpeg: bytes) -> None:
         self.awaiting_ack = True
         await self.send(bytes_data=jpeg)
 
     async def send_json(self, payload: dict) -> None:
+        await self.send(text_data=json.dumps(payload))
+
+    async def _keep_registered(self) -> None:
+        while True:
+            await asyncio.sleep(viewers.REFRESH_S)
+            await self._register()
+
+    async def _register(self) -> None:
+        await self._viewer_call(viewers.viewer_add)
+
+    async def _unregister(self) -> None:
+        await self._viewer_call(viewers.viewer_remove)
+
+    async def _viewer_call(self, func) -> None:  # noqa: ANN001 - viewer_add or viewer_remove
+        # Redis is reached off the event loop; a failure only costs encoding precision, never the socket.
+        with contextlib.suppress(Exception):
+            await sync_to_async(func, thread_sensitive=False)(
+                stream_id=self.stream_id, size=self.size, viewer=self.channel_name
+            )
+
+
+class StreamListConsumer(AsyncWebsocketConsumer):
+    """Tells the wall page which streams appeared, changed or disappeared, wherever that happened."""
+
+    async def connect(self) -> None:
+        self.joined = False
+        if not _is_authenticated(self.scope):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        await self.channel_layer.group_add(STREAMS_GROUP, self.channel_name)
+        self.joined = True
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            await self.channel_layer.group_discard(STREAMS_GROUP, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        return  # nothing to say to us
+
+    async def streams_changed(self, event: dict) -> None:
+        payload = {"type": "changed", "stream_id": event.get("stream_id"), "change": event.get("change")}
         await self.send(text_data=json.dumps(payload))

@@ -83,8 +83,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
     "channels",
     "streams",
+    "catalog",
     "dashboard",
 ]
 
@@ -148,7 +150,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Browser libraries come from npm (package.json, `make npm`), served under static/vendor/, never copied in.
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/uplot", BASE_DIR / "node_modules" / "uplot" / "dist")]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -176,10 +179,27 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A stream task runs for days: a worker whose slots are all busy must not reserve the next one, or that
+# stream would wait behind it while another worker sits idle.
+CELERY_WORKER_DISABLE_PREFETCH = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "streams"
 STREAMS_QUEUE = env_str("STREAMS_QUEUE", "streams")
+# Extra queues this host's stream worker consumes, e.g. "gpu" for streams pinned to a GPU host.
+WORKER_QUEUES = env_list("WORKER_QUEUES", [])
 WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 6)
+# The reconciler runs on its own queue, so streams occupying every stream slot never starve it.
+CONTROL_QUEUE = env_str("CONTROL_QUEUE", "control")
+STREAM_RECONCILE_INTERVAL_S = env_float("STREAM_RECONCILE_INTERVAL_S", 2.0)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-streams": {
+        "task": "workers.reconcile",
+        "schedule": STREAM_RECONCILE_INTERVAL_S,
+        "options": {"queue": CONTROL_QUEUE, "expires": STREAM_RECONCILE_INTERVAL_S * 2},
+    },
+    "prune-stream-events": {"task": "workers.prune_events", "schedule": 600.0, "options": {"queue": CONTROL_QUEUE}},
+}
+WORKER_HEARTBEAT_S = 5.0
 
 # --- Inference -------------------------------------------------------------------------------------
 # Empty means "embedded": the launcher starts the bundled tritonserver and passes its URL down.
@@ -190,9 +210,22 @@ TRITON_TIMEOUT_S = env_float("TRITON_TIMEOUT_S", 10.0)
 YOLO_MODEL_FILE = env_str("YOLO_MODEL", "yolo11n_320_dyn.onnx")
 TRITON_MAX_BATCH_SIZE = env_int("TRITON_MAX_BATCH_SIZE", 8)
 TRITON_MAX_QUEUE_DELAY_US = env_int("TRITON_MAX_QUEUE_DELAY_US", 2000)
-TRITON_INSTANCE_COUNT = env_int("TRITON_INSTANCE_COUNT", 1)
+# Measured on the 2-core CI machine (`python -m bench.sweep`, `python -m bench`; docs/benchmarks.md): two
+# instances of two ONNX Runtime threads each (non-spinning, so the oversubscription is cheap) match two of one
+# thread at 8 streams and are ~20 % faster for a single stream. GPU hosts: docs/deploy-gpu.md.
+TRITON_INSTANCE_COUNT = env_int("TRITON_INSTANCE_COUNT", 2)
 TRITON_ORT_THREADS = env_int("TRITON_ORT_THREADS", 2)
 NMS_IOU = env_float("NMS_IOU", 0.45)
+# How frames reach Triton: "auto" (system shared memory when Triton shares this host, else binary HTTP),
+# "shm" (shared memory or fail) or "http".
+TRITON_TRANSPORT = env_str("TRITON_TRANSPORT", "auto")
+# "server": the model decodes boxes and runs NMS (a few KB per response); "raw": the ONNX output as is.
+TRITON_POSTPROCESS = env_str("TRITON_POSTPROCESS", "server")
+# Where `manage.py import_model` writes model entries: the embedded server's repository by default; for a
+# remote Triton, a directory that server also reads (with --model-control-mode=explicit).
+TRITON_MODEL_REPOSITORY = env_path("TRITON_MODEL_REPOSITORY", VAR_DIR / "triton" / "repository")
+# Python interpreter that reads ONNX files for import (needs onnxruntime; the Triton venv has it).
+TRITON_PYTHON = env_path("TRITON_PYTHON", BASE_DIR / ".venv-triton" / "bin" / "python")
 
 # --- Streams ---------------------------------------------------------------------------------------
 DEFAULT_CONFIDENCE = env_float("DEFAULT_CONFIDENCE", 0.25)
@@ -204,8 +237,17 @@ SOURCE_FFMPEG_OPTIONS = env_str(
     "OPENCV_FFMPEG_CAPTURE_OPTIONS",
     "rtsp_transport;tcp|timeout;3000000|rw_timeout;3000000|analyzeduration;0|probesize;32",
 )
-STREAM_LEASE_TTL_S = env_float("STREAM_LEASE_TTL_S", 10.0)
+# The lease fences one pipeline per stream; its holder renews it every second. A killed worker's streams
+# start elsewhere once it expires: TTL + reconcile interval + start time (about 8 s with these defaults).
+STREAM_LEASE_TTL_S = env_float("STREAM_LEASE_TTL_S", 5.0)
 STREAM_CONTROL_POLL_S = 0.25
+# A queued run task that no worker took within this time is queued again (it was lost with its worker).
+STREAM_DISPATCH_TTL_S = env_float("STREAM_DISPATCH_TTL_S", 30.0)
+STREAM_RETRY_BASE_S = env_float("STREAM_RETRY_BASE_S", 2.0)
+STREAM_RETRY_MAX_S = env_float("STREAM_RETRY_MAX_S", 60.0)
+STREAM_EVENTS_KEEP = env_int("STREAM_EVENTS_KEEP", 500)
+# No frame for this long from a live source that reports no error either: show it as reconnecting.
+STREAM_STALL_S = env_float("STREAM_STALL_S", 3.0)
 
 # --- Launcher --------------------------------------------------------------------------------------
 WEB_HOST = env_str("WEB_HOST", "127.0.0.1")
@@ -221,7 +263,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Stream dashboard API",
+    "DESCRIPTION": "Streams, their lifecycle commands and event log, and the worker registry.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # --- Logging ---------------------------------------------------------------------------------------
@@ -230,10 +280,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # The real stderr: Celery replaces sys.stderr in pool processes with a proxy that drops what loops back.
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.__stderr__"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # The reconciler runs every 2 s: Celery's per-task received/succeeded lines would drown the log.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
     },
 }

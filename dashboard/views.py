@@ -1,20 +1,23 @@
 """The operator's pages. Reads go through streams.selectors, every write through streams.services."""
 
+import base64
 import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard import health, probe
 from streams import selectors, services
-from streams.forms import StreamCreateForm, StreamForm
+from streams.forms import StreamCreateForm, StreamForm, StreamSettingsForm
 from streams.models import Stream
+from streams.sources import redact_source
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +25,15 @@ logger = logging.getLogger(__name__)
 @login_required
 @require_GET
 def stream_list(request: HttpRequest) -> HttpResponse:
+    """The wall: every stream as a live tile."""
     return render(request, "dashboard/stream_list.html", {"streams": selectors.stream_list()})
+
+
+@login_required
+@require_GET
+def stream_tile(request: HttpRequest, pk: int) -> HttpResponse:
+    """One wall tile, for a stream that appeared after the wall was loaded."""
+    return render(request, "dashboard/_tile.html", {"stream": _get_stream(pk)})
 
 
 @login_required
@@ -30,7 +41,7 @@ def stream_list(request: HttpRequest) -> HttpResponse:
 def stream_create(request: HttpRequest) -> HttpResponse:
     form = StreamCreateForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
-        stream = _create(form)
+        stream = _create(form, _actor(request))
         if stream is not None:
             logger.info("User %s created stream %s", request.user, stream.pk)
             messages.success(request, f"Stream “{stream.name}” created.")
@@ -41,7 +52,34 @@ def stream_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def stream_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "dashboard/stream_detail.html", {"stream": _get_stream(pk)})
+    stream = _get_stream(pk)
+    context = {"stream": stream, "events": _events(pk), "settings_form": StreamSettingsForm(instance=stream)}
+    return render(request, "dashboard/stream_detail.html", context)
+
+
+@login_required
+@require_GET
+def stream_events(request: HttpRequest, pk: int) -> HttpResponse:
+    """The event log of the stream page, refreshed in place."""
+    _get_stream(pk)
+    return render(request, "dashboard/_events.html", {"events": _events(pk)})
+
+
+@login_required
+@require_POST
+def stream_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confidence, classes and max fps from the stream page; they apply to the running stream at once."""
+    stream = _get_stream(pk)
+    form = StreamSettingsForm(request.POST, instance=_get_stream(pk))
+    saved = form.is_valid() and _update(form, stream, _changes(form), _actor(request))
+    if _wants_json(request):
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return JsonResponse({"ok": saved, "errors": errors}, status=200 if saved else 400)
+    if saved:
+        messages.success(request, "Settings applied.")
+    else:
+        messages.error(request, "Settings not applied: " + "; ".join(m for errs in form.errors.values() for m in errs))
+    return redirect("stream-detail", pk=pk)
 
 
 @login_required
@@ -52,29 +90,33 @@ def stream_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # diffs them against the stored row and the page heading keeps the stored name.
     form = StreamForm(request.POST if request.method == "POST" else None, instance=_get_stream(pk))
     if form.is_bound and form.is_valid():
-        changes = {field: form.cleaned_data[field] for field in form.changed_data}
-        if _update(form, stream, changes):
+        changes = _changes(form)
+        if _update(form, stream, changes, _actor(request)):
             logger.info("User %s changed %s of stream %s", request.user, sorted(changes), pk)
             messages.success(request, "Changes saved." if changes else "Nothing changed.")
             return redirect("stream-detail", pk=pk)
     return render(request, "dashboard/stream_form.html", {"form": form, "stream": stream})
 
 
-@login_required
-@require_POST
-def stream_start(request: HttpRequest, pk: int) -> HttpResponse:
-    stream = services.stream_start(stream=_get_stream(pk))
-    logger.info("User %s started stream %s", request.user, pk)
-    messages.success(request, f"Starting “{stream.name}”.")
-    return _redirect_next(request, reverse("stream-detail", args=[pk]))
+_COMMANDS = {
+    "start": (services.stream_start, "Starting"),
+    "stop": (services.stream_stop, "Stopping"),
+    "pause": (services.stream_pause, "Pausing"),
+    "resume": (services.stream_resume, "Resuming"),
+    "restart": (services.stream_restart, "Restarting"),
+}
 
 
 @login_required
 @require_POST
-def stream_stop(request: HttpRequest, pk: int) -> HttpResponse:
-    stream = services.stream_stop(stream=_get_stream(pk))
-    logger.info("User %s stopped stream %s", request.user, pk)
-    messages.success(request, f"Stopping “{stream.name}”.")
+def stream_command(request: HttpRequest, pk: int, command: str) -> HttpResponse:
+    """Start, stop, pause, resume or restart; the service is idempotent, so a double click is harmless."""
+    service, verb = _COMMANDS[command]
+    stream = service(stream=_get_stream(pk), actor=_actor(request))
+    logger.info("User %s: %s stream %s", request.user, command, pk)
+    if _wants_json(request):  # the wall sends commands without leaving the page
+        return JsonResponse({"ok": True, "desired_state": stream.desired_state, "status": stream.status})
+    messages.success(request, f"{verb} “{stream.name}”.")
     return _redirect_next(request, reverse("stream-detail", args=[pk]))
 
 
@@ -83,10 +125,43 @@ def stream_stop(request: HttpRequest, pk: int) -> HttpResponse:
 def stream_delete(request: HttpRequest, pk: int) -> HttpResponse:
     stream = _get_stream(pk)
     name = stream.name
-    services.stream_delete(stream=stream)
+    services.stream_delete(stream=stream, actor=_actor(request))
     logger.info("User %s deleted stream %s", request.user, pk)
     messages.success(request, f"Stream “{name}” deleted.")
     return _redirect_next(request, reverse("stream-list"))
+
+
+@login_required
+@require_POST
+def source_probe(request: HttpRequest) -> HttpResponse:
+    """"Test source": open the source once and answer a snapshot (JPEG, base64) or the exact error."""
+    source = request.POST.get("source", "")
+    stream_id = request.POST.get("stream", "")
+    if stream_id.isdigit():
+        # The edit form shows the source redacted: that value means the stored source, password included.
+        stream = selectors.stream_get(stream_id=int(stream_id))
+        if stream is not None and source == redact_source(stream.source):
+            source = stream.source
+    result = probe.probe_source(source)
+    payload = {"ok": result.ok, "message": result.message, "width": result.width, "height": result.height,
+               "elapsed_ms": result.elapsed_ms}
+    if result.ok:
+        payload["snapshot"] = "data:image/jpeg;base64," + base64.b64encode(result.jpeg).decode()
+    return JsonResponse(payload)
+
+
+@login_required
+@require_GET
+def system(request: HttpRequest) -> HttpResponse:
+    """Triton, workers, the database and the broker; `?fragment=1` is the part the page refreshes."""
+    context = {
+        "triton": health.triton_health(),
+        "database": health.database_health(),
+        "broker": health.broker_health(),
+        "workers": selectors.worker_list(),
+    }
+    template = "dashboard/_system.html" if request.GET.get("fragment") else "dashboard/system.html"
+    return render(request, template, context)
 
 
 def _get_stream(pk: int) -> Stream:
@@ -96,7 +171,23 @@ def _get_stream(pk: int) -> Stream:
     return stream
 
 
-def _create(form: StreamCreateForm) -> Stream | None:
+def _events(stream_id: int) -> list:
+    return list(selectors.stream_events(stream_id=stream_id, limit=50))
+
+
+def _actor(request: HttpRequest) -> str:
+    return request.user.get_username()
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _changes(form: Form) -> dict[str, object]:
+    return {field: form.cleaned_data[field] for field in form.changed_data}
+
+
+def _create(form: StreamCreateForm, actor: str) -> Stream | None:
     data = form.cleaned_data
     try:
         return services.stream_create(
@@ -104,16 +195,22 @@ def _create(form: StreamCreateForm) -> Stream | None:
             source=data["source"],
             max_fps=data["max_fps"],
             confidence=data["confidence"],
+            classes=data["classes"],
+            model=data["model"],
+            queue=data["queue"],
             start=data["start"],
+            actor=actor,
         )
     except ValidationError as error:
         _add_errors(form, error)
         return None
 
 
-def _update(form: StreamForm, stream: Stream, changes: dict[str, object]) -> bool:
+def _update(form: Form, stream: Stream, changes: dict[str, object], actor: str) -> bool:
+    if not changes:
+        return True
     try:
-        services.stream_update(stream=stream, **changes)
+        services.stream_update(stream=stream, actor=actor, **changes)
     except ValidationError as error:
         _add_errors(form, error)
         return False

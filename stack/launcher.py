@@ -72,6 +72,7 @@ class Launcher:
                 queue_delay_us=settings.TRITON_MAX_QUEUE_DELAY_US,
                 instance_count=settings.TRITON_INSTANCE_COUNT,
                 ort_threads=settings.TRITON_ORT_THREADS,
+                postprocess=settings.TRITON_POSTPROCESS,
             )
             # From the main thread: a parent-death signal fires when the spawning *thread* ends.
             self.triton.start()
@@ -90,6 +91,10 @@ class Launcher:
     def _start_app(self, env: dict[str, str]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.children["worker"] = spawn(worker_command(), env=env, cwd=BASE_DIR, log_path=self.log_dir / "worker.log")
+        self.children["control"] = spawn(
+            control_command(schedule=Path(settings.VAR_DIR) / "celerybeat-schedule"),
+            env=env, cwd=BASE_DIR, log_path=self.log_dir / "control.log",
+        )
         self.children["web"] = spawn(web_command(), env=env, cwd=BASE_DIR, log_path=self.log_dir / "web.log")
         wait_until(self._web_answers, timeout=60, what="the web server")
 
@@ -138,12 +143,26 @@ def base_url() -> str:
     return f"http://{settings.WEB_HOST}:{settings.WEB_PORT}"
 
 
-def worker_command(*, concurrency: int | None = None, queue: str | None = None) -> list[str]:
+def worker_command(
+    *, concurrency: int | None = None, queues: list[str] | None = None, name: str = "streams@%h"
+) -> list[str]:
+    """A stream worker node: one pool process per stream it can run."""
+    queues = queues or [settings.STREAMS_QUEUE, *settings.WORKER_QUEUES]
     return [
-        sys.executable, "-m", "celery", "-A", "workers.celery", "worker",
-        "-Q", queue or settings.STREAMS_QUEUE, "--pool", "prefork",
+        sys.executable, "-m", "celery", "-A", "workers.celery", "worker", "-n", name,
+        "-Q", ",".join(queues), "--pool", "prefork",
         "--concurrency", str(concurrency or settings.WORKER_CONCURRENCY),
         "--without-gossip", "--without-mingle", "--without-heartbeat", "-O", "fair",
+        "--loglevel", settings.LOG_LEVEL,
+    ]
+
+
+def control_command(*, schedule: Path, queue: str | None = None, name: str = "control@%h") -> list[str]:
+    """The reconciler: Celery beat plus a one-slot worker on the control queue (one per deployment)."""
+    return [
+        sys.executable, "-m", "celery", "-A", "workers.celery", "worker", "-n", name,
+        "-Q", queue or settings.CONTROL_QUEUE, "--pool", "solo", "--beat", "--schedule", str(schedule),
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--loglevel", settings.LOG_LEVEL,
     ]
 

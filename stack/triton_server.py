@@ -4,6 +4,7 @@ The wheel is used only for its binary and python backend; the model runs ONNX Ru
 (numpy 1.x, which the backend stub needs). Launch recipe: DESIGN.md, "Triton on a CPU machine".
 """
 
+import json
 import logging
 import os
 import subprocess
@@ -37,6 +38,7 @@ class EmbeddedTriton:
         queue_delay_us: int = 2000,
         instance_count: int = 1,
         ort_threads: int = 2,
+        postprocess: str = "server",
     ) -> None:
         self.venv = Path(venv)
         self.onnx_path = Path(onnx_path)
@@ -46,11 +48,17 @@ class EmbeddedTriton:
         self.queue_delay_us = queue_delay_us
         self.instance_count = instance_count
         self.ort_threads = ort_threads
+        self.postprocess = postprocess  # "server": decode + NMS in the model; "raw": the ONNX output as is
         self.log_path = self.work_dir / "triton.log"
         self._proc: subprocess.Popen | None = None
         self._ports: dict[str, int] = {}
         self._ports_lock = threading.Lock()
         self._shm_regions: list[Path] = []
+
+    @property
+    def repository(self) -> Path:
+        """The model repository the server reads (models imported into it are loaded on start)."""
+        return self.work_dir / "repository"
 
     @property
     def url(self) -> str:
@@ -133,12 +141,12 @@ class EmbeddedTriton:
         return found[0]
 
     def _prepare_repository(self) -> Path:
-        repo = self.work_dir / "repository"
+        repo = self.repository
         cmd = [
             str(self._python()), str(PREPARE_SCRIPT), "--onnx", str(self.onnx_path), "--out", str(repo),
             "--model-name", self.model_name, "--max-batch-size", str(self.max_batch_size),
             "--queue-delay-us", str(self.queue_delay_us), "--instance-count", str(self.instance_count),
-            "--ort-threads", str(self.ort_threads),
+            "--ort-threads", str(self.ort_threads), "--postprocess", self.postprocess,
         ]  # fmt: skip
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
@@ -194,8 +202,18 @@ class EmbeddedTriton:
             # Keep-alive clients otherwise hold SIGTERM up for 30 s.
             "--exit-timeout-secs=3",
             "--model-control-mode=explicit",
+            # A broken imported model must not take the default one down; _model_ready reports the default's.
+            "--exit-on-error=false",
             f"--load-model={self.model_name}",
+            *(f"--load-model={name}" for name in self._imported_models(repo)),
         ]  # fmt: skip
+
+    def _imported_models(self, repo: Path) -> list[str]:
+        """Other models in the repository (imported by `manage.py import_model`): served again after a restart."""
+        return sorted(
+            p.parent.name for p in repo.glob("*/config.pbtxt")
+            if p.parent.name != self.model_name and not p.parent.name.startswith(".")
+        )  # fmt: skip
 
     def _model_ready(self) -> bool:
         if self._proc is None or self._proc.poll() is not None:
@@ -206,7 +224,21 @@ class EmbeddedTriton:
             with urllib.request.urlopen(url, timeout=1) as response:
                 return response.status == 200
         except (urllib.error.URLError, ConnectionError, TimeoutError):
+            self._raise_if_unavailable()
             return False
+
+    def _raise_if_unavailable(self) -> None:
+        """Fail at once, with Triton's reason, when the default model failed to load (not still loading)."""
+        request = urllib.request.Request(f"http://{self.url}/v2/repository/index", data=b"{}", method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=1) as response:
+                index = json.loads(response.read())
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+            return  # not listening yet
+        for entry in index:
+            failed = entry.get("state") == "UNAVAILABLE" and entry.get("reason", "") not in ("", "unloaded")
+            if entry.get("name") == self.model_name and failed:
+                raise RuntimeError(f"model {self.model_name} failed to load: {entry.get('reason', '')}")
 
     def _log_tail(self, lines: int = 40) -> str:
         try:

@@ -1,48 +1,119 @@
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 
 from streams import services
 from streams.forms import StreamForm
-from streams.models import Stream
+from streams.models import Stream, StreamEvent, WorkerNode
+
+
+class StreamEventInline(admin.TabularInline):
+    model = StreamEvent
+    fields = ("created_at", "kind", "message", "actor")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("-created_at", "-pk")
+    verbose_name_plural = "Event log (newest first)"
+
+    def get_queryset(self, request):
+        # An inline cannot be sliced; the newest events are what an operator wants, so show only recent ones.
+        recent = StreamEvent.objects.order_by("-created_at", "-pk").values_list("pk", flat=True)
+        return super().get_queryset(request).filter(pk__in=list(recent[:2000]))
 
 
 @admin.register(Stream)
 class StreamAdmin(admin.ModelAdmin):
     form = StreamForm  # shows camera URLs redacted and keeps the stored one when sent back unchanged
-    list_display = ("name", "source_display", "desired_state", "status", "status_reason", "max_fps", "confidence")
-    list_filter = ("desired_state", "status")
+    list_display = (
+        "name", "source_display", "desired_state", "status", "status_reason", "worker", "queue", "model", "max_fps"
+    )
+    list_filter = ("desired_state", "status", "queue")
     search_fields = ("name",)
-    readonly_fields = ("desired_state", "status", "status_reason", "status_changed_at", "created_at", "updated_at")
-    actions = ("start_selected", "stop_selected")
+    readonly_fields = (
+        "desired_state", "status", "status_reason", "status_changed_at", "failure_count", "retry_at", "worker",
+        "created_at", "updated_at",
+    )
+    inlines = [StreamEventInline]
+    actions = ("start_selected", "stop_selected", "pause_selected", "resume_selected", "restart_selected")
 
     def save_model(self, request, obj, form, change) -> None:
+        actor = request.user.get_username()
         if change:
             changes = {field: getattr(obj, field) for field in form.changed_data}
-            services.stream_update(stream=Stream.objects.get(pk=obj.pk), **changes)
+            services.stream_update(stream=Stream.objects.get(pk=obj.pk), actor=actor, **changes)
         else:
             created = services.stream_create(
-                name=obj.name, source=obj.source, max_fps=obj.max_fps, confidence=obj.confidence
+                name=obj.name, source=obj.source, max_fps=obj.max_fps, confidence=obj.confidence,
+                classes=obj.classes, model=obj.model, queue=obj.queue, actor=actor,
             )
             obj.pk = created.pk
 
+    def save_related(self, request, form, formsets, change) -> None:
+        return  # events are written by services only
+
     def delete_model(self, request, obj) -> None:
-        services.stream_delete(stream=obj)
+        services.stream_delete(stream=obj, actor=request.user.get_username())
 
     def delete_queryset(self, request, queryset) -> None:
         for stream in queryset:
-            services.stream_delete(stream=stream)
+            services.stream_delete(stream=stream, actor=request.user.get_username())
 
     @admin.display(description="Source")
     def source_display(self, obj: Stream) -> str:
         return obj.source_display
 
+    def _apply(self, request, queryset, command: Callable[..., Stream], verb: str) -> None:
+        count = 0
+        for stream in queryset:
+            command(stream=stream, actor=request.user.get_username())
+            count += 1
+        self.message_user(request, f"{verb} {count} stream(s).", messages.SUCCESS)
+
     @admin.action(description="Start selected streams")
     def start_selected(self, request, queryset) -> None:
-        for stream in queryset:
-            services.stream_start(stream=stream)
-        self.message_user(request, f"Started {queryset.count()} stream(s).", messages.SUCCESS)
+        self._apply(request, queryset, services.stream_start, "Started")
 
     @admin.action(description="Stop selected streams")
     def stop_selected(self, request, queryset) -> None:
-        for stream in queryset:
-            services.stream_stop(stream=stream)
-        self.message_user(request, f"Stopped {queryset.count()} stream(s).", messages.SUCCESS)
+        self._apply(request, queryset, services.stream_stop, "Stopped")
+
+    @admin.action(description="Pause selected streams")
+    def pause_selected(self, request, queryset) -> None:
+        self._apply(request, queryset, services.stream_pause, "Paused")
+
+    @admin.action(description="Resume selected streams")
+    def resume_selected(self, request, queryset) -> None:
+        self._apply(request, queryset, services.stream_resume, "Resumed")
+
+    @admin.action(description="Restart selected streams")
+    def restart_selected(self, request, queryset) -> None:
+        self._apply(request, queryset, services.stream_restart, "Restarted")
+
+
+@admin.register(StreamEvent)
+class StreamEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "stream", "kind", "message", "actor")
+    list_filter = ("kind", "stream")
+    search_fields = ("message", "actor", "stream__name")
+    list_select_related = ("stream",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WorkerNode)
+class WorkerNodeAdmin(admin.ModelAdmin):
+    list_display = ("name", "hostname", "pid", "queues", "capacity", "heartbeat_at", "alive")
+    readonly_fields = ("name", "hostname", "pid", "queues", "capacity", "started_at", "heartbeat_at")
+
+    @admin.display(boolean=True)
+    def alive(self, obj: WorkerNode) -> bool:
+        return obj.is_alive
+
+    def has_add_permission(self, request) -> bool:
+        return False

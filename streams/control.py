@@ -1,7 +1,13 @@
-"""Redis keys shared by services and stream workers: commands to a running task, and the per-stream lease.
+"""Redis keys shared by services, the reconciler and stream workers.
 
-The lease (SET NX with a TTL, refreshed by the worker's heartbeat) is the fence that keeps exactly one
-pipeline per stream; a command key is polled by the task holding the lease.
+- lease (SET NX with a TTL, renewed by the holder's heartbeat): the fence that keeps exactly one pipeline
+  per stream. A holder that cannot renew it stops its pipeline.
+- commands (a list the holder drains, blocking on it between its supervision ticks, so a command reaches
+  the pipeline in milliseconds): "sync" means "re-read the stream's desired state and settings",
+  "restart" rebuilds the pipeline. Desired state itself lives in the database; commands only wake the
+  holder, so a lost or repeated command never leaves a stream in the wrong state.
+- dispatch ticket: set when a run task is queued, so the reconciler does not queue another while the
+  first waits for a free worker; it expires, so a task lost with a killed worker is queued again.
 """
 
 import functools
@@ -10,7 +16,7 @@ from typing import Literal
 import redis
 from django.conf import settings
 
-Command = Literal["stop", "restart"]
+Command = Literal["sync", "restart"]
 _PREFIX = "streamvision:stream"
 
 
@@ -19,29 +25,35 @@ def redis_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
 
 
-def _command_key(stream_id: int) -> str:
-    return f"{_PREFIX}:{stream_id}:command"
-
-
-def _lease_key(stream_id: int) -> str:
-    return f"{_PREFIX}:{stream_id}:lease"
+def _key(stream_id: int, name: str) -> str:
+    return f"{_PREFIX}:{stream_id}:{name}"
 
 
 def send_command(stream_id: int, command: Command) -> None:
-    redis_client().set(_command_key(stream_id), command, ex=60)
+    key = _key(stream_id, "commands")
+    with redis_client().pipeline() as pipe:
+        pipe.rpush(key, command).expire(key, 60).execute()
 
 
-def take_command(stream_id: int) -> Command | None:
-    raw = redis_client().getdel(_command_key(stream_id))
-    return raw.decode() if raw else None  # type: ignore[return-value]
+def take_commands(stream_id: int, wait_s: float = 0.0) -> list[Command]:
+    """Every pending command, oldest first; waits up to `wait_s` for the first one."""
+    key = _key(stream_id, "commands")
+    client = redis_client()
+    first = client.blpop([key], timeout=wait_s) if wait_s > 0 else client.lpop(key)
+    if not first:
+        return []
+    raw = [first[1] if isinstance(first, tuple | list) else first]
+    with client.pipeline() as pipe:
+        rest, _ = pipe.lrange(key, 0, -1).delete(key).execute()
+    return [item.decode() for item in raw + rest]  # type: ignore[misc]
 
 
-def clear_command(stream_id: int) -> None:
-    redis_client().delete(_command_key(stream_id))
+def clear_commands(stream_id: int) -> None:
+    redis_client().delete(_key(stream_id, "commands"))
 
 
 def acquire_lease(stream_id: int, holder: str, ttl_s: float) -> bool:
-    return bool(redis_client().set(_lease_key(stream_id), holder, nx=True, px=int(ttl_s * 1000)))
+    return bool(redis_client().set(_key(stream_id, "lease"), holder, nx=True, px=int(ttl_s * 1000)))
 
 
 _RENEW_SCRIPT = """
@@ -60,13 +72,30 @@ return 0
 
 def renew_lease(stream_id: int, holder: str, ttl_s: float) -> bool:
     """Extend the lease only if `holder` still has it; False means the lease was lost."""
-    return bool(redis_client().eval(_RENEW_SCRIPT, 1, _lease_key(stream_id), holder, int(ttl_s * 1000)))
+    return bool(redis_client().eval(_RENEW_SCRIPT, 1, _key(stream_id, "lease"), holder, int(ttl_s * 1000)))
 
 
 def release_lease(stream_id: int, holder: str) -> None:
-    redis_client().eval(_RELEASE_SCRIPT, 1, _lease_key(stream_id), holder)
+    redis_client().eval(_RELEASE_SCRIPT, 1, _key(stream_id, "lease"), holder)
 
 
 def lease_holder(stream_id: int) -> str | None:
-    raw = redis_client().get(_lease_key(stream_id))
+    raw = redis_client().get(_key(stream_id, "lease"))
     return raw.decode() if raw else None
+
+
+def lease_holders(stream_ids: list[int]) -> dict[int, str | None]:
+    """One round trip for the reconciler's whole pass."""
+    if not stream_ids:
+        return {}
+    values = redis_client().mget([_key(stream_id, "lease") for stream_id in stream_ids])
+    return {stream_id: raw.decode() if raw else None for stream_id, raw in zip(stream_ids, values, strict=True)}
+
+
+def claim_dispatch(stream_id: int, ttl_s: float) -> bool:
+    """True for the one caller that may queue a run task now."""
+    return bool(redis_client().set(_key(stream_id, "dispatched"), "1", nx=True, px=int(ttl_s * 1000)))
+
+
+def release_dispatch(stream_id: int) -> None:
+    redis_client().delete(_key(stream_id, "dispatched"))

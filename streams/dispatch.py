@@ -1,9 +1,8 @@
-"""Wakes the stream workers through Celery, by task name: streams/ never imports workers/."""
+"""Wakes the workers through Celery, by task name: streams/ never imports workers/."""
 
 import functools
 
 from celery import Celery
-from django.conf import settings
 
 RUN_STREAM_TASK = "workers.run_stream"
 
@@ -15,6 +14,6 @@ def _producer() -> Celery:
     return app
 
 
-def dispatch_stream(stream_id: int) -> None:
-    """Queue the long-running task that hosts this stream's pipeline."""
-    _producer().send_task(RUN_STREAM_TASK, args=[stream_id], queue=settings.STREAMS_QUEUE)
+def dispatch_stream(stream_id: int, queue: str) -> None:
+    """Queue the long-running task that hosts this stream's pipeline, for a worker consuming `queue`."""
+    _producer().send_task(RUN_STREAM_TASK, args=[stream_id], queue=queue)

@@ -12,6 +12,8 @@ class FrameMessage(TypedDict):
     jpeg: bytes
     frame_id: int
     captured_at: float  # unix time the frame was grabbed
+    origin: str  # the lease holder that produced it: two origins at once would mean two pipelines
+    size: str  # "full" or "tile" (streams.viewers.SIZES): each size is encoded once, for all its viewers
 
 
 class MetricsMessage(TypedDict):
@@ -23,6 +25,7 @@ class MetricsMessage(TypedDict):
     frames_total: int
     inference_errors: int
     last_error: str
+    origin: str
 
 
 class StatusMessage(TypedDict):
@@ -30,6 +33,19 @@ class StatusMessage(TypedDict):
     stream_id: int
     status: str
     reason: str
+    desired_state: str
+    retry_in_s: float | None  # a failed stream waiting for its next automatic retry
+
+
+class StreamsChangedMessage(TypedDict):
+    """To the STREAMS_GROUP: a stream was created, changed (settings or status) or deleted."""
+
+    type: Literal["streams.changed"]
+    stream_id: int
+    change: Literal["created", "updated", "deleted"]
+
+
+STREAMS_GROUP = "streams"
 
 
 def stream_group(stream_id: int) -> str:

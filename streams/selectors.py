@@ -1,9 +1,8 @@
-"""Reads of streams."""
+"""Reads of streams, their events and the worker registry."""
 
 from django.db.models import QuerySet
 
-from streams import control
-from streams.models import Stream
+from streams.models import Stream, StreamEvent, WorkerNode
 
 
 def stream_list() -> QuerySet[Stream]:
@@ -14,6 +13,16 @@ def stream_get(*, stream_id: int) -> Stream | None:
     return Stream.objects.filter(pk=stream_id).first()
 
 
-def stream_is_held(*, stream_id: int) -> bool:
-    """True while a worker holds the stream's lease (its pipeline is, or is about to be, running)."""
-    return control.lease_holder(stream_id) is not None
+def stream_events(*, stream_id: int, limit: int = 50) -> QuerySet[StreamEvent]:
+    return StreamEvent.objects.filter(stream_id=stream_id).order_by("-created_at", "-pk")[:limit]
+
+
+def worker_list() -> list[WorkerNode]:
+    """Registered worker nodes, each with `streams_held`: the names of the streams it runs now."""
+    nodes = list(WorkerNode.objects.order_by("name"))
+    held: dict[str, list[str]] = {}
+    for name, worker in Stream.objects.exclude(worker="").values_list("name", "worker"):
+        held.setdefault(worker, []).append(name)
+    for node in nodes:
+        node.streams_held = sorted(held.get(node.name, []))
+    return nodes

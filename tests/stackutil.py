@@ -86,16 +86,42 @@ class LiveStack:
         opener.open(request, timeout=10)
         return "; ".join(f"{c.name}={c.value}" for c in jar)
 
-    def stop(self) -> None:
-        if "worker" in self.procs:
-            import signal
+    def start_worker(self, name: str, concurrency: int, queues: list[str] | None = None) -> subprocess.Popen:
+        """A stream worker node (prefork pool), registered as `name@<host>`."""
+        from stack.launcher import worker_command
 
-            stop_process(self.procs.pop("worker"), sig=signal.SIGQUIT, timeout=10)
+        queues = queues or [self.env["STREAMS_QUEUE"]]
+        command = worker_command(concurrency=concurrency, queues=queues, name=f"{name}@%h")
+        proc = spawn(command, env=self.env, cwd=ROOT, log_path=self.log_dir / f"worker-{name}.log")
+        self.procs[f"worker-{name}"] = proc
+        return proc
+
+    def lease_holder(self, stream_id: int) -> str | None:
+        raw = self.redis().get(f"streamvision:stream:{stream_id}:lease")
+        return raw.decode() if raw else None
+
+    def redis(self):  # noqa: ANN201 - redis.Redis
+        import redis
+
+        return redis.Redis.from_url(self.env["REDIS_URL"])
+
+    def stop(self) -> None:
+        import signal
+
+        for name in [name for name in self.procs if name.startswith("worker")]:
+            # A cold shutdown: the warm one waits for stream tasks, which never end by themselves.
+            stop_process(self.procs.pop(name), sig=signal.SIGQUIT, timeout=10)
         for name in list(self.procs):
             stop_process(self.procs.pop(name), timeout=10)
 
 
-def start_live_stack(*, work_dir: Path, redis_url: str, triton_url: str, assets_dir: Path) -> LiveStack:
+def start_live_stack(
+    *, work_dir: Path, redis_url: str, triton_url: str, assets_dir: Path, workers: dict[str, int] | None = None
+) -> LiveStack:
+    """The product as real processes: Daphne, the reconciler (Celery beat + control worker) and one stream
+    worker node per entry of `workers` (name -> pool size), on a fresh database and Redis database.
+
+    LIVE_DATABASE_URL points it at an external database (CI's PostgreSQL pass), which is emptied first."""
     port = free_port()
     work_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -109,16 +135,22 @@ def start_live_stack(*, work_dir: Path, redis_url: str, triton_url: str, assets_
         DJANGO_SUPERUSER_USERNAME="admin",
         DJANGO_SUPERUSER_PASSWORD="test-password-1",
         WEB_PORT=str(port),
-        WORKER_CONCURRENCY="3",
         STREAMS_QUEUE=f"streams-test-{port}",
+        CONTROL_QUEUE=f"control-test-{port}",
     )
     stack = LiveStack(url=f"http://127.0.0.1:{port}", env=env, assets_dir=assets_dir, log_dir=work_dir)
+    stack.redis().flushdb()  # its own Redis database number: leases and queues from an earlier run go
+    if os.environ.get("LIVE_DATABASE_URL"):
+        stack.manage("migrate", "--no-input")
+        stack.manage("flush", "--no-input")
     stack.manage("bootstrap")
     stack.token = stack.manage("drf_create_token", "admin").split()[2]
-    from stack.launcher import web_command, worker_command
+    from stack.launcher import control_command, web_command
 
-    stack.procs["worker"] = spawn(worker_command(concurrency=3, queue=env["STREAMS_QUEUE"]), env=env, cwd=ROOT,
-                                  log_path=work_dir / "worker.log")
+    for name, concurrency in ({"w1": 3} if workers is None else workers).items():
+        stack.start_worker(name, concurrency)
+    control = control_command(schedule=work_dir / "celerybeat-schedule", queue=env["CONTROL_QUEUE"])
+    stack.procs["control"] = spawn(control, env=env, cwd=ROOT, log_path=work_dir / "control.log")
     stack.procs["web"] = spawn(web_command(port=port), env=env, cwd=ROOT, log_path=work_dir / "web.log")
     deadline = time.monotonic() + 60
     wait_until(lambda: _answers(stack.url + "/accounts/login/"), timeout=deadline - time.monotonic(), what="daphne")

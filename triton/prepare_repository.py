@@ -1,12 +1,16 @@
-"""Write a Triton model repository for a YOLO ONNX file served by the python backend on CPU.
+"""Write a Triton model repository entry for a YOLO ONNX file served by the python backend on CPU.
 
 Run with the Triton venv's python (it needs onnxruntime to read the model's shapes and class names):
 
     .venv-triton/bin/python triton/prepare_repository.py --onnx yolo11n.onnx --out var/triton/repo
+
+By default the model decodes boxes and runs NMS itself (`--postprocess server`): a response is a few KB of
+detections instead of megabytes of raw scores. `--postprocess raw` serves the ONNX output unchanged.
 """
 
 import argparse
 import ast
+import importlib.util
 import json
 import logging
 import shutil
@@ -17,7 +21,22 @@ from pathlib import Path
 import onnxruntime as ort
 
 logger = logging.getLogger(__name__)
-MODEL_SOURCE = Path(__file__).resolve().parent / "models" / "yolo" / "1" / "model.py"
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_SOURCE = ROOT / "triton" / "models" / "yolo" / "1" / "model.py"
+# One decode + NMS for client and server: the model imports this file, copied beside it.
+YOLO_SOURCE = ROOT / "workers" / "yolo.py"
+ONNX_IN_ENTRY = "1/model.onnx"  # where --copy-onnx puts the file, relative to the model directory
+
+
+def _load_yolo():
+    # By path: importing the `workers` package would pull in the app's dependencies (Django, OpenCV).
+    spec = importlib.util.spec_from_file_location("_sv_yolo", YOLO_SOURCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+yolo = _load_yolo()
 
 
 @dataclass(frozen=True)
@@ -25,8 +44,8 @@ class OnnxInfo:
     batch: int | None  # None when the batch axis is dynamic
     height: int
     width: int
-    channels: int | None  # 4 + number of classes, None when not fixed
-    anchors: int | None
+    output_dims: list[int]  # per image, -1 where not fixed
+    layout: str
     class_names: list[str]
 
 
@@ -42,37 +61,45 @@ def read_onnx(onnx_path: Path) -> OnnxInfo:
             f"{onnx_path}: input spatial dims must be fixed, got H={height!r} W={width!r}; "
             "re-export with a fixed imgsz (e.g. `yolo export format=onnx imgsz=640 dynamic=False`)"
         )
-    if len(out_shape) != 3:
-        raise SystemExit(f"{onnx_path}: expected output [N,4+C,A], got {out_shape}")
-    channels = out_shape[1] if _fixed(out_shape[1]) else None
-    metadata = session.get_modelmeta().custom_metadata_map
-    names = _class_names(metadata.get("names"), (channels - 4) if channels else None)
+    dims = [d if _fixed(d) else -1 for d in out_shape[1:]]
+    names = parse_names(session.get_modelmeta().custom_metadata_map.get("names"))
+    try:
+        layout = yolo.guess_layout(dims, len(names) or None)
+    except yolo.UnknownLayoutError as exc:
+        raise SystemExit(f"{onnx_path}: output {out_shape}: {exc}") from exc
+    names = _fit_names(names, _class_count(layout, dims))
     batch = in_shape[0] if _fixed(in_shape[0]) else None
-    anchors = out_shape[2] if _fixed(out_shape[2]) else None
-    return OnnxInfo(batch, height, width, channels or 4 + len(names), anchors, names)
+    return OnnxInfo(batch, height, width, dims, layout, names)
 
 
 def _fixed(dim: object) -> bool:
     return isinstance(dim, int) and dim > 0
 
 
-def _class_names(raw: str | None, count: int | None) -> list[str]:
-    """Ultralytics stores names as a Python dict literal: "{0: 'person', 1: 'bicycle', ...}"."""
+def _class_count(layout: str, dims: list[int]) -> int | None:
+    count = {"yolov8": dims[0] - 4, "yolov5": dims[1] - 5}.get(layout)
+    return count if count is not None and count > 0 else None
+
+
+def parse_names(raw: str | None) -> list[str]:
+    """Ultralytics stores names as a Python dict literal: "{0: 'person', 1: 'bicycle', ...}"; JSON lists too."""
     try:
         parsed = ast.literal_eval(raw) if raw else None
     except (ValueError, SyntaxError):
         logger.warning("Unreadable 'names' metadata; using class<i> names")
         parsed = None
     if isinstance(parsed, dict):
-        names = [str(parsed[key]) for key in sorted(parsed)]
-    elif isinstance(parsed, list):
-        names = [str(name) for name in parsed]
-    else:
-        names = []
+        return [str(parsed[key]) for key in sorted(parsed)]
+    if isinstance(parsed, list | tuple):
+        return [str(name) for name in parsed]
+    return []
+
+
+def _fit_names(names: list[str], count: int | None) -> list[str]:
     if count is not None and len(names) != count:
         if names:
             logger.warning("Metadata lists %s names but the model outputs %s classes", len(names), count)
-        names = [f"class{i}" for i in range(count)]
+        return [f"class{i}" for i in range(count)]
     return names
 
 
@@ -81,24 +108,41 @@ def _pbtxt_string(value: str) -> str:
     return f'"{escaped}"'
 
 
+def _tensors(info: OnnxInfo, server_side: bool) -> list[str]:
+    images = f'{{ name: "images", data_type: TYPE_UINT8, dims: [{info.height}, {info.width}, 3] }}'
+    if not server_side:
+        dims = ", ".join(str(d) for d in info.output_dims)
+        return [f"input [{images}]", f'output [{{ name: "output0", data_type: TYPE_FP32, dims: [{dims}] }}]']
+    classes = max(len(info.class_names), 1)
+    return [
+        "input [",
+        f"  {images},",
+        '  { name: "confidence", data_type: TYPE_FP32, dims: [1], optional: true },',
+        '  { name: "iou", data_type: TYPE_FP32, dims: [1], optional: true },',
+        f'  {{ name: "class_mask", data_type: TYPE_BOOL, dims: [{classes}], optional: true }}',
+        "]",
+        "output [",
+        '  { name: "detections", data_type: TYPE_FP32, dims: [-1, 6] },',
+        '  { name: "num_detections", data_type: TYPE_INT32, dims: [1] }',
+        "]",
+    ]
+
+
 def render_config(info: OnnxInfo, args: argparse.Namespace) -> str:
+    server_side = args.postprocess == "server"
     parameters = {
-        "onnx_path": str(Path(args.onnx).resolve()),
+        "onnx_path": ONNX_IN_ENTRY if args.copy_onnx else str(Path(args.onnx).resolve()),
         "ort_threads": str(args.ort_threads),
         "class_names": json.dumps(info.class_names),
+        "postprocess": args.postprocess,
+        # What the ONNX itself outputs; the client reads the served layout from the outputs above.
+        "layout": info.layout,
     }
-    lines = [
-        f"name: {_pbtxt_string(args.model_name)}",
-        'backend: "python"',
-        f"max_batch_size: {args.max_batch_size}",
-    ]
+    lines = [f"name: {_pbtxt_string(args.model_name)}", 'backend: "python"', f"max_batch_size: {args.max_batch_size}"]
     if args.max_batch_size > 1:
         lines.append(f"dynamic_batching {{ max_queue_delay_microseconds: {args.queue_delay_us} }}")
-    lines += [
-        f"instance_group [{{ kind: KIND_CPU, count: {args.instance_count} }}]",
-        f'input [{{ name: "images", data_type: TYPE_UINT8, dims: [{info.height}, {info.width}, 3] }}]',
-        f'output [{{ name: "output0", data_type: TYPE_FP32, dims: [{info.channels}, {info.anchors or -1}] }}]',
-    ]
+    lines.append(f"instance_group [{{ kind: KIND_CPU, count: {args.instance_count} }}]")
+    lines += _tensors(info, server_side)
     lines += [
         f"parameters {{ key: {_pbtxt_string(key)} value: {{ string_value: {_pbtxt_string(value)} }} }}"
         for key, value in parameters.items()
@@ -116,6 +160,9 @@ def write_repository(args: argparse.Namespace) -> Path:
     model_dir = Path(args.out) / args.model_name
     (model_dir / "1").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(MODEL_SOURCE, model_dir / "1" / "model.py")
+    shutil.copyfile(YOLO_SOURCE, model_dir / "1" / "yolo.py")
+    if args.copy_onnx:
+        shutil.copyfile(args.onnx, model_dir / ONNX_IN_ENTRY)
     config_path = model_dir / "config.pbtxt"
     config_path.write_text(render_config(info, args))
     return config_path
@@ -130,6 +177,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--queue-delay-us", type=int, default=2000)
     parser.add_argument("--instance-count", type=int, default=1)
     parser.add_argument("--ort-threads", type=int, default=2)
+    parser.add_argument("--postprocess", choices=("server", "raw"), default="server",
+                        help="decode + NMS in the model (default) or serve the raw ONNX output")  # fmt: skip
+    parser.add_argument("--copy-onnx", action="store_true",
+                        help="copy the ONNX into the entry (self-contained, what model imports use)")  # fmt: skip
     return parser.parse_args(argv)
 
 

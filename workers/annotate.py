@@ -34,6 +34,15 @@ class FrameAnnotator:
             raise ValueError("JPEG encoding failed")
         return buf.tobytes()
 
+    @staticmethod
+    def scale_to_width(image: np.ndarray, width: int) -> np.ndarray:
+        """`image` shrunk to `width` (aspect kept) for wall tiles; never enlarged."""
+        height, current = image.shape[:2]
+        if current <= width:
+            return image
+        size = (width, max(1, round(height * width / current)))
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
     def _annotators(self, width: int, height: int) -> tuple[sv.BoxAnnotator, sv.LabelAnnotator]:
         key = (width, height)
         if key not in self._by_resolution:

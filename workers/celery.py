@@ -1,10 +1,14 @@
-"""The Celery app of the stream workers. Start with: celery -A workers.celery worker -Q streams."""
+"""The Celery app of the workers.
+
+Stream workers:  celery -A workers.celery worker -Q streams[,gpu] --concurrency N
+Reconciler:      celery -A workers.celery worker -Q control --pool solo --beat   (one per deployment)
+"""
 
 import logging
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
@@ -12,6 +16,16 @@ logger = logging.getLogger(__name__)
 
 app = Celery("workers", include=["workers.tasks"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+_heartbeat = None
+
+
+@worker_init.connect
+def _prepare_main_process(**_: object) -> None:
+    """The main process needs Django for its registry heartbeat; it never imports tritonclient."""
+    import django
+
+    django.setup()
 
 
 @worker_process_init.connect
@@ -27,3 +41,25 @@ def _prepare_pool_process(**_: object) -> None:
     # A pool process must not outlive its worker, even if the worker is killed with SIGKILL.
     set_parent_death_signal()
     configure_stream_runtime()
+
+
+@worker_ready.connect
+def _register_worker(sender: object, **_: object) -> None:
+    from django.conf import settings
+
+    from workers.registry import WorkerHeartbeat
+
+    global _heartbeat
+    queues = sorted(queue.name for queue in sender.task_consumer.queues)  # type: ignore[attr-defined]
+    if set(queues) <= {settings.CONTROL_QUEUE}:
+        return  # the reconciler's worker runs no streams
+    capacity = int(sender.controller.concurrency or 1)  # type: ignore[attr-defined]
+    _heartbeat = WorkerHeartbeat.init(name=sender.hostname, queues=queues, capacity=capacity)  # type: ignore[attr-defined]
+    _heartbeat.start()
+    logger.info("Worker %s registered: queues %s, capacity %s", sender.hostname, queues, capacity)  # type: ignore[attr-defined]
+
+
+@worker_shutdown.connect
+def _unregister_worker(**_: object) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()

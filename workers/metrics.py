@@ -8,8 +8,9 @@ from streams.messages import MetricsMessage
 
 
 class StreamMetrics:
-    def __init__(self, stream_id: int, interval_s: float = 1.0) -> None:
+    def __init__(self, stream_id: int, origin: str = "", interval_s: float = 1.0) -> None:
         self._stream_id = stream_id
+        self._origin = origin
         self._interval_s = interval_s
         self._lock = threading.Lock()
         self._window_start = time.monotonic()
@@ -20,26 +21,40 @@ class StreamMetrics:
         self._errors = 0
         self._last_error = ""
         self._detections: dict[str, int] = {}
+        self.last_error_at = 0.0  # monotonic time of the last failed / successful inference
+        self.last_success_at = 0.0
+        self.last_frame_at = 0.0
 
     def record_inference(self, seconds: float) -> None:
         with self._lock:
             self._window_inference_s += seconds
             self._window_batches += 1
+            self.last_success_at = time.monotonic()
 
     def record_error(self, message: str) -> None:
         with self._lock:
             self._errors += 1
             self._last_error = message[:300]
+            self.last_error_at = time.monotonic()
 
     def record_frame(self, class_names: list[str]) -> None:
         with self._lock:
             self._window_frames += 1
             self._frames_total += 1
             self._detections = dict(Counter(class_names))
+            self.last_frame_at = time.monotonic()
 
     @property
     def frames_total(self) -> int:
         return self._frames_total
+
+    @property
+    def last_error(self) -> str:
+        return self._last_error
+
+    def inference_failing(self) -> bool:
+        """True while the latest inference failed: the stream is up, Triton is not answering."""
+        return self.last_error_at > self.last_success_at
 
     def snapshot_if_due(self) -> MetricsMessage | None:
         """A metrics message when the window has elapsed (and a new window starts), else None."""
@@ -57,6 +72,7 @@ class StreamMetrics:
                 frames_total=self._frames_total,
                 inference_errors=self._errors,
                 last_error=self._last_error,
+                origin=self._origin,
             )
             self._window_start, self._window_frames = now, 0
             self._window_inference_s, self._window_batches = 0.0, 0

@@ -1,7 +1,9 @@
 """StreamRunner: hosts one stream's InferencePipeline inside a long Celery task.
 
-It holds the stream's lease (the fence that keeps one pipeline per stream), polls for commands about four
-times a second, reports status changes and metrics, and always terminates and joins its pipeline.
+It holds the stream's lease (the fence that keeps one pipeline per stream) and renews it every second,
+wakes on commands within milliseconds, follows the stream's desired state (running / paused / stopped),
+applies live settings without a rebuild, reports what it observes (starting, running, paused,
+reconnecting, failed) and always terminates its pipeline.
 """
 
 import enum
@@ -13,210 +15,340 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from streamvision.camera.entities import StatusUpdate, UpdateSeverity
 from streamvision.stream.pipeline import InferencePipeline
 
 from streams import control, selectors, services
-from streams.messages import StatusMessage, stream_group
+from streams.messages import stream_group
 from streams.models import Stream
 from streams.sources import redact_source
 from workers.annotate import FrameAnnotator
 from workers.metrics import StreamMetrics
 from workers.sources import video_reference
-from workers.stages import AnnotatedFrameSink, DetectsObjects, FrameInference, Publishes
+from workers.stages import AnnotatedFrameSink, DetectsObjects, FrameInference, LiveSettings, Publishes
 
 logger = logging.getLogger(__name__)
+
+Status = Stream.Status
+Desired = Stream.DesiredState
 
 
 class Outcome(enum.Enum):
     STOP = "stop"  # asked to stop, or the stream is gone
-    RESTART = "restart"  # settings changed: rebuild the pipeline
-    LEASE_LOST = "lease-lost"  # another worker owns the stream now
-    ENDED = "ended"  # the pipeline ended by itself (source could not be opened, …)
+    RESTART = "restart"  # rebuild the pipeline (asked, or settings that need it changed)
+    RELEASE = "release"  # pinned to another queue: let a worker there take it
+    LEASE_LOST = "lease-lost"  # presumed dead and replaced: another worker owns the stream now
+    FAILED = "failed"  # the pipeline ended by itself (the source could not be opened, …)
+
+
+# Source states (streamvision's StreamState names) that mean "no frames are coming" once it had run.
+_SOURCE_DOWN_STATES = frozenset({"ENDED", "ERROR", "RESTARTING", "INITIALISING"})
+_SOURCE_UP_STATES = frozenset({"RUNNING", "MUTED", "PAUSED"})
 
 
 class PipelineWatch:
-    """Collects what the pipeline reports from its own threads: the last error and whether it has ended."""
+    """Collects what the pipeline reports from its own threads: errors, the source's state, its end."""
 
     def __init__(self) -> None:
         self.ended = threading.Event()
         self.last_error = ""
+        self.source_state = "NOT_STARTED"
+        self.source_ever_up = False
 
     def on_status_update(self, update: StatusUpdate) -> None:
         if update.severity.value >= UpdateSeverity.ERROR.value:
             message = update.payload.get("error_message") or update.event_type
             self.last_error = redact_source(str(message))[:400]
+        new_state = update.payload.get("new_state") if update.event_type == "SOURCE_STATE_UPDATE" else None
+        if new_state is not None:
+            self.source_state = getattr(new_state, "value", str(new_state))
+            self.source_ever_up = self.source_ever_up or self.source_state in _SOURCE_UP_STATES
         if update.event_type == "INFERENCE_THREAD_FINISHED":
             self.ended.set()
 
+    @property
+    def source_down(self) -> bool:
+        return self.source_ever_up and self.source_state in _SOURCE_DOWN_STATES
+
+
+@dataclass
+class RunningPipeline:
+    """One built pipeline and what the supervision loop knows about it."""
+
+    pipeline: InferencePipeline
+    config: tuple  # the settings it was built with; a change means rebuild
+    live: LiveSettings
+    metrics: StreamMetrics
+    watch: PipelineWatch
+    paused_wanted: bool = False
+    paused: bool = False
+    awake_since: float = field(default_factory=time.monotonic)  # started or resumed: the stall clock
+    reported: tuple[str, str] = (Status.STARTING, "")
+
 
 @functools.cache
-def shared_detector() -> DetectsObjects:
-    """One Triton client per worker process, shared by the streams it runs one after another."""
+def shared_detector(model_name: str) -> DetectsObjects:
+    """One Triton client per worker process and model, shared by the streams it runs."""
     from workers.detector import Detector
 
     return Detector.init(
-        url=settings.TRITON_URL, model_name=settings.TRITON_MODEL_NAME, timeout_s=settings.TRITON_TIMEOUT_S
+        url=settings.TRITON_URL,
+        model_name=model_name,
+        timeout_s=settings.TRITON_TIMEOUT_S,
+        transport=settings.TRITON_TRANSPORT,
     )
+
+
+def pipeline_config(stream: Stream) -> tuple:
+    return (stream.source, stream.max_fps, stream.model or settings.TRITON_MODEL_NAME)
 
 
 class StreamRunner:
     def __init__(
         self,
         stream_id: int,
+        worker: str,
         holder: str,
-        detector_factory: Callable[[], DetectsObjects],
+        detector_factory: Callable[[str], DetectsObjects],
         publisher: Publishes,
         annotator: FrameAnnotator,
     ) -> None:
         self._stream_id = stream_id
+        self._worker = worker
         self._holder = holder
         self._detector_factory = detector_factory
         self._publisher = publisher
         self._annotator = annotator
         self._lease_ttl = settings.STREAM_LEASE_TTL_S
         self._poll_s = settings.STREAM_CONTROL_POLL_S
+        self._last_renewal = 0.0
         self._failure_reason = ""
 
     @classmethod
-    def init(cls, stream_id: int) -> "StreamRunner":
+    def init(cls, stream_id: int, worker: str = "") -> "StreamRunner":
         from workers.publish import process_publisher
 
+        worker = worker or f"worker@{socket.gethostname()}"
         return cls(
             stream_id=stream_id,
-            holder=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            worker=worker,
+            holder=f"{worker}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
             detector_factory=shared_detector,
             publisher=process_publisher(),
             annotator=FrameAnnotator.init(jpeg_quality=settings.JPEG_QUALITY),
         )
 
     def run(self) -> None:
-        """Run the stream until it is stopped, deleted, fails, or its lease is lost."""
-        if not self._acquire_lease():
+        """Run the stream until it is stopped, deleted, fails, moves, or its lease is lost."""
+        control.release_dispatch(self._stream_id)  # this task was taken: a later death may be re-queued
+        if not control.acquire_lease(self._stream_id, self._holder, self._lease_ttl):
             logger.info("Stream %s is held by another worker; nothing to do", self._stream_id)
             return
+        self._last_renewal = time.monotonic()
         outcome = Outcome.STOP
         try:
             outcome = self._run_until_done()
         finally:
+            self._report_exit(outcome)
             control.release_lease(self._stream_id, self._holder)
-            self._after_exit(outcome)
-
-    def _acquire_lease(self) -> bool:
-        # A worker that was just told to stop may still hold the lease for a moment: wait it out.
-        deadline = time.monotonic() + self._lease_ttl
-        while time.monotonic() < deadline:
-            if control.acquire_lease(self._stream_id, self._holder, self._lease_ttl):
-                return True
-            stream = selectors.stream_get(stream_id=self._stream_id)
-            if stream is None or stream.desired_state != Stream.DesiredState.RUNNING:
-                return False
-            time.sleep(self._poll_s)
-        return False
+        if outcome is not Outcome.LEASE_LOST:
+            # Started again (or moved) while this copy was stopping: hand over to a fresh task at once.
+            services.stream_reconcile(stream_id=self._stream_id)
 
     def _run_until_done(self) -> Outcome:
         while True:
             stream = selectors.stream_get(stream_id=self._stream_id)
-            if stream is None or stream.desired_state != Stream.DesiredState.RUNNING:
+            if stream is None or stream.desired_state == Desired.STOPPED:
                 return Outcome.STOP
             outcome = self._run_pipeline(stream)
             if outcome is not Outcome.RESTART:
                 return outcome
-            logger.info("Stream %s: rebuilding its pipeline with new settings", self._stream_id)
+            logger.info("Stream %s: rebuilding its pipeline", self._stream_id)
 
     def _run_pipeline(self, stream: Stream) -> Outcome:
-        self._report(Stream.Status.STARTING, "")
-        metrics = StreamMetrics(stream.pk)
+        self._report(Status.STARTING, "")
+        detector = self._wait_for_detector(stream)
+        if isinstance(detector, Outcome):
+            return detector
+        run = self._build(stream, detector)
+        run.pipeline.start(use_main_thread=False)
+        try:
+            return self._supervise(run)
+        finally:
+            self._terminate(run.pipeline)
+
+    def _build(self, stream: Stream, detector: DetectsObjects) -> RunningPipeline:
+        metrics = StreamMetrics(stream.pk, origin=self._holder)
         watch = PipelineWatch()
-        detector = self._wait_for_detector(watch)
-        if detector is None:
-            return Outcome.STOP
-        sink = AnnotatedFrameSink(stream.pk, self._annotator, self._publisher, metrics)
+        live = LiveSettings(confidence=stream.confidence, iou=settings.NMS_IOU, classes=frozenset(stream.classes))
+        sink = AnnotatedFrameSink(stream.pk, self._annotator, self._publisher, metrics, origin=self._holder)
         pipeline = InferencePipeline.init_with_custom_logic(
             video_reference=video_reference(stream.source),
-            on_video_frame=FrameInference(detector, metrics, stream.confidence, settings.NMS_IOU),
+            on_video_frame=FrameInference(detector, metrics, live),
             on_prediction=sink,
             max_fps=stream.max_fps,
             status_update_handlers=[watch.on_status_update],
         )
-        pipeline.start(use_main_thread=False)
-        try:
-            return self._supervise(metrics, sink, watch)
-        finally:
-            self._terminate(pipeline)
+        return RunningPipeline(
+            pipeline=pipeline,
+            config=pipeline_config(stream),
+            live=live,
+            metrics=metrics,
+            watch=watch,
+            paused_wanted=stream.desired_state == Desired.PAUSED,
+        )
 
-    def _wait_for_detector(self, watch: PipelineWatch) -> DetectsObjects | None:
+    def _wait_for_detector(self, stream: Stream) -> DetectsObjects | Outcome:
         """Triton may still be starting (or down): keep trying, but stay responsive to commands."""
+        model = stream.model or settings.TRITON_MODEL_NAME
         while True:
             try:
-                return self._detector_factory()
+                return self._detector_factory(model)
             except Exception as error:  # noqa: BLE001 - any connection problem means "not yet"
-                reason = f"waiting for Triton: {error}"[:400]
-                if reason != watch.last_error:
-                    logger.warning("Stream %s %s", self._stream_id, reason)
-                    watch.last_error = reason
-                    self._report(Stream.Status.STARTING, reason)
-            if self._poll_commands() is not None:
-                return None
-            time.sleep(2.0)
-
-    def _supervise(self, metrics: StreamMetrics, sink: AnnotatedFrameSink, watch: PipelineWatch) -> Outcome:
-        running = False
-        last_renewal = time.monotonic()
-        while True:
-            command = self._poll_commands()
-            if command is not None:
-                return command
-            if time.monotonic() - last_renewal >= 1.0:
-                if not control.renew_lease(self._stream_id, self._holder, self._lease_ttl):
-                    logger.error("Stream %s: lease lost; stopping this copy of the pipeline", self._stream_id)
+                reason = f"waiting for Triton model {model}: {error}"[:400]
+                logger.warning("Stream %s %s", self._stream_id, reason)
+                self._report(Status.STARTING, reason)
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                stream = self._next_stream_state(control.take_commands(self._stream_id, wait_s=self._poll_s))
+                if isinstance(stream, Outcome):
+                    return stream
+                if not self._renew_lease_if_due():
                     return Outcome.LEASE_LOST
-                last_renewal = time.monotonic()
-            if not running and sink.first_frame.is_set():
-                running = True
-                self._report(Stream.Status.RUNNING, "")
-            if watch.ended.is_set():
-                self._failure_reason = watch.last_error or "the video source ended"
-                return Outcome.ENDED
-            message = metrics.snapshot_if_due()
+
+    def _supervise(self, run: RunningPipeline) -> Outcome:
+        while True:
+            outcome = self._handle_commands(run, control.take_commands(self._stream_id, wait_s=self._poll_s))
+            if outcome is not None:
+                return outcome
+            if not self._renew_lease_if_due():
+                logger.error("Stream %s: lease lost; stopping this copy of the pipeline", self._stream_id)
+                return Outcome.LEASE_LOST
+            if run.watch.ended.is_set():
+                self._failure_reason = run.watch.last_error or "the video source ended"
+                return Outcome.FAILED
+            self._apply_pause(run)
+            self._report_observed(run)
+            message = run.metrics.snapshot_if_due()
             if message is not None:
                 self._publisher.publish(stream_group(self._stream_id), dict(message))
-            time.sleep(self._poll_s)
 
-    def _poll_commands(self) -> Outcome | None:
-        command = control.take_command(self._stream_id)
-        if command == "stop":
-            return Outcome.STOP
-        if command == "restart":
+    def _handle_commands(self, run: RunningPipeline, commands: list[str]) -> Outcome | None:
+        stream = self._next_stream_state(commands)
+        if isinstance(stream, Outcome) or stream is None:
+            return stream
+        if pipeline_config(stream) != run.config:
             return Outcome.RESTART
+        run.live.confidence = stream.confidence
+        run.live.classes = frozenset(stream.classes)
+        run.paused_wanted = stream.desired_state == Desired.PAUSED
         return None
 
-    def _terminate(self, pipeline: InferencePipeline) -> None:
-        started = time.monotonic()
-        try:
-            pipeline.terminate()
-        except Exception as error:  # noqa: BLE001 - a source still initialising refuses; join still ends it
-            logger.warning("Stream %s: terminate raised %s", self._stream_id, error)
-        pipeline.join()
-        logger.info("Stream %s: pipeline stopped in %.2f s", self._stream_id, time.monotonic() - started)
+    def _next_stream_state(self, commands: list[str]) -> Stream | Outcome | None:
+        """What the commands ask for: an Outcome, the re-read stream to follow, or None (no command)."""
+        if not commands:
+            return None
+        if "restart" in commands:
+            return Outcome.RESTART
+        if "release" in commands:
+            return Outcome.RELEASE
+        stream = selectors.stream_get(stream_id=self._stream_id)
+        if stream is None or stream.desired_state == Desired.STOPPED:
+            return Outcome.STOP
+        return stream
 
-    def _after_exit(self, outcome: Outcome) -> None:
+    def _apply_pause(self, run: RunningPipeline) -> None:
+        wanted = run.paused_wanted
+        if wanted == run.paused:
+            return
+        try:
+            # Muting keeps reading the source (a camera connection stays alive) but drops every frame.
+            run.pipeline.mute_stream() if wanted else run.pipeline.resume_stream()
+        except Exception as error:  # noqa: BLE001 - the source is not running yet; try again next tick
+            logger.debug("Stream %s: cannot %s yet: %s", self._stream_id, "pause" if wanted else "resume", error)
+            return
+        run.paused = wanted
+        run.awake_since = time.monotonic()
+
+    def _report_observed(self, run: RunningPipeline) -> None:
+        observed = self._observe(run)
+        if observed != run.reported:
+            run.reported = observed
+            self._report(*observed)
+
+    def _observe(self, run: RunningPipeline) -> tuple[str, str]:
+        if run.watch.source_down:
+            return Status.RECONNECTING, run.watch.last_error or "the source was lost; reconnecting"
+        if run.paused:
+            return Status.PAUSED, ""
+        if run.metrics.frames_total == 0:
+            return Status.STARTING, ""
+        quiet_s = time.monotonic() - max(run.metrics.last_frame_at, run.awake_since)
+        if quiet_s > self._stall_limit_s(run):
+            return Status.RECONNECTING, f"no frames for {quiet_s:.0f} s"
+        if run.metrics.inference_failing():
+            return Status.RUNNING, f"inference failing: {run.metrics.last_error}"
+        return Status.RUNNING, ""
+
+    def _stall_limit_s(self, run: RunningPipeline) -> float:
+        max_fps = run.config[1]
+        return max(settings.STREAM_STALL_S, 3.0 / max_fps) if max_fps else settings.STREAM_STALL_S
+
+    def _renew_lease_if_due(self) -> bool:
+        if time.monotonic() - self._last_renewal < 1.0:
+            return True
+        if not control.renew_lease(self._stream_id, self._holder, self._lease_ttl):
+            return False
+        self._last_renewal = time.monotonic()
+        return True
+
+    def _terminate(self, pipeline: InferencePipeline) -> None:
+        """Stop the pipeline, waiting at most a second. terminate() waits for a source that is still opening
+        (a silent server holds it until the FFmpeg timeout); such a source can deliver no frame once the
+        pipeline is told to stop, so a stop need not wait for it: a thread finishes the job."""
+        started = time.monotonic()
+        stopper = threading.Thread(
+            target=_stop_pipeline, args=(pipeline, self._stream_id), name=f"stream-{self._stream_id}-stop", daemon=True
+        )
+        stopper.start()
+        stopper.join(timeout=1.0)
+        logger.info(
+            "Stream %s: pipeline %s after %.2f s",
+            self._stream_id,
+            "still closing its source in the background" if stopper.is_alive() else "stopped",
+            time.monotonic() - started,
+        )
+
+    def _report_exit(self, outcome: Outcome) -> None:
         if outcome is Outcome.LEASE_LOST:
             return
-        stream = selectors.stream_get(stream_id=self._stream_id)
-        if stream is None:
-            return
-        if outcome is Outcome.ENDED:
-            self._report(Stream.Status.FAILED, self._failure_reason)
-            return
-        self._report(Stream.Status.STOPPED, "")
-        if stream.desired_state == Stream.DesiredState.RUNNING:
-            # Started again while this copy was stopping: hand over to a fresh task.
-            services.stream_start(stream=stream)
+        if outcome is Outcome.FAILED:
+            services.stream_report_failure(
+                stream_id=self._stream_id, holder=self._holder, reason=self._failure_reason, worker=self._worker
+            )
+        elif outcome is Outcome.RELEASE:
+            self._report(Status.STARTING, "moving to a worker on its new queue")
+        else:
+            self._report(Status.STOPPED, "")
 
     def _report(self, status: str, reason: str) -> None:
-        services.stream_report_status(stream_id=self._stream_id, status=status, reason=reason)
-        message = StatusMessage(type="stream.status", stream_id=self._stream_id, status=status, reason=reason)
-        self._publisher.publish(stream_group(self._stream_id), dict(message))
+        services.stream_report_status(
+            stream_id=self._stream_id, holder=self._holder, status=status, reason=reason, worker=self._worker
+        )
+
+
+def _stop_pipeline(pipeline: InferencePipeline, stream_id: int) -> None:
+    deadline = time.monotonic() + 10.0
+    while True:
+        try:
+            pipeline.terminate()
+            break
+        except Exception as error:  # noqa: BLE001 - a source still INITIALISING refuses for a moment
+            if time.monotonic() > deadline:
+                logger.warning("Stream %s: terminate kept failing: %s", stream_id, error)
+                break
+            time.sleep(0.1)
+    pipeline.join()

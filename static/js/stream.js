@@ -1,119 +1,88 @@
-// Live stream page: annotated frames and metrics over a WebSocket, status kept fresh from the API.
-//
-// Protocol (dashboard/consumers.py): a binary message is one JPEG; the server sends the next frame only
-// after our {"type":"ack"}, so a slow browser only ever receives the newest frame. Text messages are JSON
-// {"type":"metrics",...} or {"type":"status",...}.
+// Stream page: full-size annotated frames and metrics over a WebSocket (see common.js FrameSocket), live
+// charts of the last minutes (uPlot, installed by npm), per-class counts, the event log and live settings.
 "use strict";
 
 (() => {
-  const CLOSE_UNAUTHENTICATED = 4401;
-  const CLOSE_NOT_FOUND = 4404;
-  const BACKOFF_MIN_MS = 1000;
-  const BACKOFF_MAX_MS = 10000;
   const STATUS_POLL_MS = 3000;
-  const ACK = JSON.stringify({ type: "ack" });
+  const EVENTS_POLL_MS = 10000;
+  const WINDOW_S = 300; // the charts show the last five minutes
+  const PALETTE = ["#60a5fa", "#f59e0b", "#22c55e", "#f472b6", "#a78bfa", "#2dd4bf", "#f87171", "#facc15"];
 
   const page = document.getElementById("stream-page");
   if (!page) return;
-  const { setStatus, setControls, goToLogin, getJson, isAuthFailure } = window.StreamVision;
+  const SV = window.StreamVision;
   const canvas = document.getElementById("live-frame");
-  const context = canvas.getContext("2d");
   const frameBox = document.getElementById("video-frame");
   const placeholder = document.getElementById("live-placeholder");
   const badge = document.getElementById("stream-status");
   const connection = document.getElementById("connection");
   const connectionText = document.getElementById("connection-text");
   const loginUrl = page.dataset.loginUrl;
-
-  let frames = 0;
-  let backoffMs = BACKOFF_MIN_MS;
   let gone = false; // the stream was deleted: stop reconnecting and polling
-  let leaving = false; // the page is being left (or parked in the back/forward cache)
   let socket = null;
 
-  // --- Frames ----------------------------------------------------------------------------------------
-
-  async function paintFrame(ws, blob) {
-    try {
-      const bitmap = await createImageBitmap(blob);
-      if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
-        canvas.width = bitmap.width;
-        canvas.height = bitmap.height;
-      }
-      context.drawImage(bitmap, 0, 0);
-      bitmap.close();
-      frames += 1;
-      canvas.dataset.frames = String(frames);
-      frameBox.dataset.hasFrame = "true";
-      refreshPlaceholder();
-    } catch (error) {
-      console.warn("Skipped a frame that could not be decoded", error);
-    } finally {
-      // Ack even a bad frame, or the server would wait for us forever.
-      sendAck(ws);
-    }
-  }
-
-  function sendAck(ws) {
-    if (ws.readyState === WebSocket.OPEN) ws.send(ACK);
-  }
+  // --- Video and status ------------------------------------------------------------------------------
 
   function refreshPlaceholder() {
-    const status = badge.dataset.status;
-    const reason = badge.querySelector(".status-reason").textContent;
-    const messages = {
-      starting: "Starting the stream…",
-      stopping: "Stopping…",
-      stopped: "The stream is stopped. Press Start to watch it.",
-      failed: reason ? `The stream failed: ${reason}` : "The stream failed.",
-    };
     if (gone) {
       placeholder.textContent = "This stream no longer exists.";
       placeholder.hidden = false;
       return;
     }
-    const idle = status === "stopped" || status === "failed";
-    placeholder.hidden = frames > 0 && !idle;
-    placeholder.textContent = messages[status] || "Waiting for the first frame…";
+    const reason = badge.querySelector(".status-reason").textContent;
+    const text = SV.placeholderText(badge.dataset.status, reason, SV.secondsUntil(page.dataset.retryAt));
+    placeholder.hidden = text === null && frameBox.dataset.hasFrame === "true";
+    placeholder.textContent = text ?? "Waiting for the first frame…";
   }
 
-  // --- Metrics and status ----------------------------------------------------------------------------
-
-  function formatNumber(value, digits) {
-    return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "–";
+  function showStatus(message) {
+    const changed = badge.dataset.status !== message.status;
+    SV.setStatus(badge, message.status, message.reason);
+    SV.setControls(page, { desired: message.desired_state, status: message.status });
+    page.dataset.retryAt = SV.retryDeadline(message.retry_in_s);
+    refreshPlaceholder();
+    if (changed) refreshEvents();
   }
+
+  function setConnection(state, backoffMs) {
+    const texts = {
+      connecting: "Connecting…",
+      live: "Connected",
+      reconnecting: `Disconnected. Reconnecting in ${Math.round((backoffMs || 0) / 1000)} s…`,
+      gone: "This stream no longer exists.",
+    };
+    connection.dataset.state = state;
+    connectionText.textContent = texts[state] || state;
+  }
+
+  // --- Metrics, counts and charts --------------------------------------------------------------------
 
   function showDetections(detections) {
     const list = document.getElementById("metric-detections");
     const entries = Object.entries(detections || {})
-      .filter(([, count]) => count > 0)
+      .filter(([, n]) => n > 0)
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     const top = entries.length ? entries[0][1] : 1;
-    list.replaceChildren(
-      ...entries.map(([name, count]) => {
-        const item = document.createElement("li");
-        item.className = "detection";
-        item.dataset.class = name;
-        const label = document.createElement("span");
-        label.className = "detection-name";
-        label.textContent = name;
-        const value = document.createElement("span");
-        value.className = "detection-count";
-        value.textContent = String(count);
-        const bar = document.createElement("span");
-        bar.className = "detection-bar";
-        bar.setAttribute("aria-hidden", "true");
-        bar.style.setProperty("--share", String(count / top));
-        item.append(label, value, bar);
-        return item;
-      }),
-    );
+    list.replaceChildren(...entries.map(([name, n]) => detectionItem(name, n, top)));
     document.getElementById("metric-detections-empty").hidden = entries.length > 0;
   }
 
+  function detectionItem(name, n, top) {
+    const item = document.createElement("li");
+    item.className = "detection";
+    item.dataset.class = name;
+    const label = Object.assign(document.createElement("span"), { className: "detection-name", textContent: name });
+    const value = Object.assign(document.createElement("span"), { className: "detection-count", textContent: n });
+    const bar = Object.assign(document.createElement("span"), { className: "detection-bar" });
+    bar.setAttribute("aria-hidden", "true");
+    bar.style.setProperty("--share", String(n / top));
+    item.append(label, value, bar);
+    return item;
+  }
+
   function showMetrics(metrics) {
-    document.getElementById("metric-fps").textContent = formatNumber(metrics.fps, 1);
-    document.getElementById("metric-inference-ms").textContent = formatNumber(metrics.inference_ms, 1);
+    document.getElementById("metric-fps").textContent = SV.formatNumber(metrics.fps, 1);
+    document.getElementById("metric-inference-ms").textContent = SV.formatNumber(metrics.inference_ms, 1);
     document.getElementById("metric-frames-total").textContent = (metrics.frames_total ?? 0).toLocaleString();
     const errors = metrics.inference_errors ?? 0;
     const errorsEl = document.getElementById("metric-inference-errors");
@@ -122,83 +91,129 @@
     document.getElementById("metric-last-error").textContent = metrics.last_error || "";
     document.getElementById("metric-last-error-box").hidden = !metrics.last_error;
     showDetections(metrics.detections);
+    charts.add(metrics);
   }
 
-  function showStatus(status, reason) {
-    setStatus(badge, status, reason);
-    setControls(page, { status });
-    refreshPlaceholder();
-  }
+  // Three uPlot charts over a sliding window; the detections chart grows a series per class it meets.
+  const charts = (() => {
+    if (typeof window.uPlot !== "function") {
+      console.warn("uPlot is not loaded (run `make npm`); charts are off");
+      return { add() {} };
+    }
+    const times = [];
+    const fps = [];
+    const latency = [];
+    const classes = new Map(); // class name -> values aligned with times
+    const fpsChart = makeChart("chart-fps", [{ label: "fps", stroke: PALETTE[0], width: 2 }]);
+    const latencyChart = makeChart("chart-latency", [{ label: "ms", stroke: PALETTE[1], width: 2 }]);
+    const detectionsChart = makeChart("chart-detections", []);
 
-  function onText(raw) {
-    let message;
+    function makeChart(id, series) {
+      const el = document.getElementById(id);
+      const opts = {
+        width: Math.max(el.clientWidth, 240), height: 180,
+        legend: { live: false },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.15)] } },
+        axes: [{ ...axis(), space: 80, values: (u, splits) => splits.map(clockTime) }, axis()],
+        series: [{}, ...series],
+      };
+      const chart = new window.uPlot(opts, [[], ...series.map(() => [])], el);
+      new ResizeObserver(() => chart.setSize({ width: Math.max(el.clientWidth, 240), height: 180 })).observe(el);
+      chart.el = el;
+      return chart;
+    }
+
+    function clockTime(seconds) {
+      return new Date(seconds * 1000).toLocaleTimeString([], { hour12: false });
+    }
+
+    function axis() {
+      return { stroke: "#8d9aab", grid: { stroke: "rgb(255 255 255 / 0.06)" }, ticks: { stroke: "#283443" } };
+    }
+
+    function add(metrics) {
+      const now = Date.now() / 1000;
+      times.push(now);
+      fps.push(metrics.fps ?? null);
+      latency.push(metrics.inference_errors && !metrics.inference_ms ? null : metrics.inference_ms ?? null);
+      const counts = metrics.detections || {};
+      for (const name of Object.keys(counts)) if (!classes.has(name)) addClass(name);
+      for (const [name, values] of classes) values.push(counts[name] ?? 0);
+      while (times.length && times[0] < now - WINDOW_S) {
+        times.shift(); fps.shift(); latency.shift();
+        for (const values of classes.values()) values.shift();
+      }
+      fpsChart.setData([times, fps]);
+      latencyChart.setData([times, latency]);
+      detectionsChart.setData([times, ...classes.values()]);
+      for (const chart of [fpsChart, latencyChart, detectionsChart]) chart.el.dataset.points = String(times.length);
+    }
+
+    function addClass(name) {
+      const values = times.map(() => 0); // the class was absent before it first appeared
+      classes.set(name, values);
+      const color = PALETTE[(classes.size - 1) % PALETTE.length];
+      detectionsChart.addSeries({ label: name, stroke: color, width: 2 }, classes.size);
+      detectionsChart.el.dataset.classes = [...classes.keys()].join(",");
+    }
+
+    return { add };
+  })();
+
+  // --- Event log and live settings -------------------------------------------------------------------
+
+  async function refreshEvents() {
     try {
-      message = JSON.parse(raw);
+      const response = await fetch(page.dataset.eventsUrl, { credentials: "same-origin", cache: "no-store" });
+      if (response.ok && !response.redirected) document.getElementById("event-log").innerHTML = await response.text();
     } catch {
-      return;
+      // the next refresh tries again
     }
-    if (message.type === "metrics") showMetrics(message);
-    else if (message.type === "status") showStatus(message.status, message.reason);
   }
 
-  // --- Connection ------------------------------------------------------------------------------------
-
-  function setConnection(state, text) {
-    connection.dataset.state = state;
-    connectionText.textContent = text;
-  }
-
-  function socketUrl() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}${page.dataset.wsPath}`;
-  }
-
-  function connect() {
-    if (gone || leaving) return;
-    setConnection("connecting", "Connecting…");
-    const ws = new WebSocket(socketUrl());
-    ws.binaryType = "blob";
-    let opened = false;
-    ws.addEventListener("open", () => {
-      opened = true;
-      backoffMs = BACKOFF_MIN_MS;
-      setConnection("live", "Connected");
-      sendAck(ws); // ready for the first frame
+  function setupSettingsForm() {
+    const form = document.getElementById("live-settings");
+    const result = document.getElementById("live-settings-result");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      result.textContent = "Applying…";
+      for (const list of form.querySelectorAll(".field-errors")) list.hidden = true;
+      for (const input of form.querySelectorAll("input")) input.removeAttribute("aria-invalid");
+      let response;
+      try {
+        response = await SV.postForm(form.action, new FormData(form));
+      } catch {
+        result.textContent = "Could not reach the server; nothing was changed.";
+        return;
+      }
+      const body = await response.json().catch(() => ({}));
+      if (response.ok && body.ok) {
+        result.textContent = "Applied.";
+        refreshEvents();
+        return;
+      }
+      result.textContent = "Not applied: please correct the fields marked.";
+      showFieldErrors(form, body.errors || {});
     });
-    ws.addEventListener("message", (event) => {
-      if (typeof event.data === "string") onText(event.data);
-      else paintFrame(ws, event.data);
-    });
-    ws.addEventListener("close", (event) => onClose(event, opened));
-    socket = ws;
   }
 
-  async function onClose(event, opened) {
-    socket = null;
-    if (gone || leaving) return;
-    if (event.code === CLOSE_UNAUTHENTICATED) {
-      goToLogin(loginUrl);
-      return;
+  function showFieldErrors(form, errors) {
+    for (const [field, messages] of Object.entries(errors)) {
+      const box = form.querySelector(`[data-field="${field}"]`) || form;
+      const list = box.querySelector(".field-errors") || form.querySelector(".field-errors");
+      list.replaceChildren(...messages.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
+      list.hidden = false;
+      box.querySelector("input")?.setAttribute("aria-invalid", "true");
     }
-    if (event.code === CLOSE_NOT_FOUND) {
-      markGone();
-      return;
-    }
-    // A refused handshake reaches the browser only as code 1006: ask the API why before retrying.
-    if (!opened && !(await checkStream())) return;
-    scheduleReconnect();
   }
 
-  function scheduleReconnect() {
-    setConnection("reconnecting", `Disconnected. Reconnecting in ${Math.round(backoffMs / 1000)} s…`);
-    setTimeout(connect, backoffMs);
-    backoffMs = Math.min(backoffMs * 2, BACKOFF_MAX_MS);
-  }
+  // --- Connection and polling ------------------------------------------------------------------------
 
   function markGone() {
     gone = true;
     for (const action of page.querySelectorAll(".stream-action")) action.hidden = true;
-    setConnection("gone", "This stream no longer exists.");
+    setConnection("gone");
     refreshPlaceholder();
   }
 
@@ -206,12 +221,12 @@
   async function checkStream() {
     let response;
     try {
-      response = await getJson(page.dataset.apiUrl);
+      response = await SV.getJson(page.dataset.apiUrl);
     } catch {
       return true; // server unreachable: keep retrying
     }
-    if (isAuthFailure(response)) {
-      goToLogin(loginUrl);
+    if (SV.isAuthFailure(response)) {
+      SV.goToLogin(loginUrl);
       return false;
     }
     if (response.status === 404) {
@@ -220,33 +235,55 @@
     }
     if (response.ok) {
       const stream = await response.json();
-      setControls(page, { desired: stream.desired_state });
-      showStatus(stream.status, stream.status_reason);
+      showStatus({ ...stream, reason: stream.status_reason });
     }
     return true;
   }
 
-  // Status also arrives over the socket; polling keeps the Start/Stop buttons right and covers reconnects.
   async function pollStatus() {
-    if (gone || leaving) return;
+    if (gone || !socket) return;
     if (!document.hidden && !(await checkStream())) return;
     setTimeout(pollStatus, STATUS_POLL_MS);
   }
 
+  async function pollEvents() {
+    if (gone || !socket) return;
+    if (!document.hidden) await refreshEvents();
+    setTimeout(pollEvents, EVENTS_POLL_MS);
+  }
+
   function start() {
-    leaving = false;
     refreshPlaceholder();
-    connect();
+    socket = new SV.FrameSocket(page.dataset.wsPath, {
+      onFrame: async (blob) => {
+        await SV.paintBlob(canvas, blob);
+        frameBox.dataset.hasFrame = "true";
+        refreshPlaceholder();
+      },
+      onMetrics: showMetrics,
+      onStatus: showStatus,
+      onConnection: setConnection,
+      onGone: markGone,
+      onAuth: () => SV.goToLogin(loginUrl),
+      shouldRetry: checkStream,
+    });
+    socket.open();
     setTimeout(pollStatus, STATUS_POLL_MS);
+    setTimeout(pollEvents, EVENTS_POLL_MS);
   }
 
   window.addEventListener("pagehide", () => {
-    leaving = true;
-    if (socket) socket.close(1000, "page closed");
+    if (socket) socket.close();
+    socket = null;
   });
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) start();
   });
 
+  page.dataset.retryAt = SV.retryDeadline(page.dataset.retryInS === "" ? null : Number(page.dataset.retryInS));
+  setInterval(() => {
+    if (page.dataset.retryAt) refreshPlaceholder();
+  }, 1000);
+  setupSettingsForm();
   start();
 })();

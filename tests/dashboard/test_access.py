@@ -38,3 +38,19 @@ def test_websocket_from_a_foreign_origin_is_refused(live_stack):
     cookie = live_stack.session_cookie()
     with pytest.raises(InvalidStatus):
         _connect(f"{live_stack.ws_base}/ws/streams/1/", {"Origin": "http://evil.example", "Cookie": cookie})
+
+
+def test_anonymous_websocket_to_the_stream_list_is_refused(live_stack):
+    """GIVEN no session cookie WHEN the wall's change feed (/ws/streams/) is opened THEN the handshake is refused."""
+    with pytest.raises(InvalidStatus) as error:
+        _connect(f"{live_stack.ws_base}/ws/streams/", {"Origin": live_stack.url})
+    assert error.value.response.status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/system/", "/streams/1/tile/", "/streams/1/events/"])
+def test_anonymous_pages_of_the_dashboard_go_to_login(live_stack, path):
+    """GIVEN no login WHEN the system page or a page fragment is requested THEN the login page answers."""
+    import urllib.request
+
+    with urllib.request.urlopen(live_stack.url + path, timeout=5) as response:
+        assert "/accounts/login/" in response.url

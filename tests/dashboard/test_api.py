@@ -58,3 +58,53 @@ def test_duplicate_name_is_refused(api):
     response = api.post("/api/streams/", duplicate, content_type="application/json")
     assert response.status_code == 400 and "name" in response.json()
     assert Stream.objects.count() == 1
+
+
+def test_schema_lists_every_lifecycle_command(api):
+    """GIVEN the API WHEN its OpenAPI schema is fetched THEN every stream command, bulk, events and workers
+    are described."""
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for command in ("start", "stop", "pause", "resume", "restart", "events"):
+        assert f"/api/streams/{{id}}/{command}/" in paths
+    assert "/api/streams/bulk/" in paths and "/api/workers/" in paths
+
+
+def test_a_script_trades_a_password_for_a_token_and_uses_it(client, django_user_model):
+    """GIVEN a user WHEN a script posts its credentials to /api/token/ THEN the token authenticates API calls,
+    and a wrong password gets no token."""
+    django_user_model.objects.create_user("script", password="pw-123456")
+    assert client.post("/api/token/", {"username": "script", "password": "wrong"}).status_code == 400
+    token = client.post("/api/token/", {"username": "script", "password": "pw-123456"}).json()["token"]
+    assert client.get("/api/streams/").status_code in (401, 403)
+    assert client.get("/api/streams/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+
+
+def test_commands_are_logged_with_who_gave_them(api, monkeypatch):
+    """GIVEN a stopped stream WHEN paused, resumed and stopped through the API THEN each answers 202 with the
+    desired state and the event log lists the commands, newest first, with the user's name, and the state
+    changes they caused."""
+    from streams import services
+
+    monkeypatch.setattr(services, "dispatch_stream", lambda stream_id, queue: None)
+    stream_id = api.post("/api/streams/", {"name": "cam", "source": "0", "start": False},
+                         content_type="application/json").json()["id"]
+    for command, desired in (("pause", "paused"), ("resume", "running"), ("stop", "stopped")):
+        response = api.post(f"/api/streams/{stream_id}/{command}/")
+        assert response.status_code == 202 and response.json()["desired_state"] == desired
+    events = api.get(f"/api/streams/{stream_id}/events/?limit=20").json()
+    commands = [(e["message"], e["actor"]) for e in events if e["kind"] == "command"]
+    assert commands[:3] == [("stop", "op"), ("resume", "op"), ("pause", "op")]
+    assert any(e["kind"] == "state" for e in events)
+
+
+def test_bulk_create_reports_each_bad_item_and_stores_nothing(api):
+    """GIVEN a bulk request whose second item is invalid WHEN posted THEN 400 keyed by index, nothing stored."""
+    response = api.post(
+        "/api/streams/bulk/", [{"name": "a", "source": "0", "start": False}, {"name": "b", "source": "nope"}],
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "1" in response.json()
+    assert Stream.objects.count() == 0
+    assert api.post("/api/streams/bulk/", {"name": "x"}, content_type="application/json").status_code == 400

@@ -25,6 +25,19 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
         valkey.start()
         _state["valkey"] = valkey
         os.environ["REDIS_URL"] = valkey.url
+    else:
+        _empty_own_redis_database(os.environ["REDIS_URL"])
+
+
+def _empty_own_redis_database(url: str) -> None:
+    """An external Redis given to the tests (CI's second pass) must name a database number of its own, not
+    0: leases and dispatch tickets of an earlier run would otherwise meet this run's stream ids."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    if client.connection_pool.connection_kwargs.get("db", 0) == 0:
+        raise pytest.UsageError(f"REDIS_URL for tests must name a database number other than 0: {url}")
+    client.flushdb()
 
 
 def pytest_unconfigure(config) -> None:

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from streams import control, services
 from streams.models import Stream
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.lifecycle]
 
 
 @pytest.fixture
@@ -45,12 +45,14 @@ def test_stop_of_a_stream_no_worker_holds_is_immediate(media_dir):
 def test_stop_of_a_held_stream_sends_the_worker_a_command(media_dir):
     """GIVEN a stream whose lease a worker holds WHEN stopped THEN it is 'stopping' and the command waits in Redis."""
     stream = services.stream_create(name="cam", source=str(media_dir / "clip.mp4"), start=False)
+    Stream.objects.filter(pk=stream.pk).update(status="running")
+    stream.refresh_from_db()
     assert control.acquire_lease(stream.pk, "worker-x", ttl_s=5)
     try:
         services.stream_stop(stream=stream)
         stream.refresh_from_db()
         assert stream.status == "stopping"
-        assert control.take_command(stream.pk) == "stop"
+        assert control.take_commands(stream.pk) == ["sync"]
     finally:
         control.release_lease(stream.pk, "worker-x")
 
@@ -70,15 +72,19 @@ def test_fixing_the_source_of_a_failed_stream_starts_it_again(media_dir):
     """GIVEN a stream that should run but failed and no worker holds WHEN its source is corrected
     THEN it is starting again; while a worker holds it, the worker is told to restart instead."""
     stream = services.stream_create(name="cam", source="rtsp://10.9.9.9/live", start=False)
-    Stream.objects.filter(pk=stream.pk).update(desired_state="running", status="failed", status_reason="refused")
+    Stream.objects.filter(pk=stream.pk).update(
+        desired_state="running", status="failed", status_reason="refused", failure_count=3
+    )
     stream.refresh_from_db()
     services.stream_update(stream=stream, source=str(media_dir / "clip.mp4"))
     stream.refresh_from_db()
-    assert (stream.status, stream.status_reason) == ("starting", "")
+    assert (stream.status, stream.failure_count) == ("starting", 0)
 
     assert control.acquire_lease(stream.pk, "worker-y", ttl_s=5)
     try:
         services.stream_update(stream=stream, max_fps=7.0)
-        assert control.take_command(stream.pk) == "restart"
+        assert control.take_commands(stream.pk) == ["restart"]
+        services.stream_update(stream=stream, confidence=0.5, classes=["car"])
+        assert control.take_commands(stream.pk) == ["sync"]
     finally:
         control.release_lease(stream.pk, "worker-y")

@@ -31,3 +31,12 @@ def test_no_detections_gives_the_frame_unchanged():
     """GIVEN no detections WHEN annotated THEN the copy equals the frame."""
     frame = np.random.default_rng(0).integers(0, 255, (360, 640, 3), dtype=np.uint8)
     assert np.array_equal(FrameAnnotator.init().annotate(frame, sv.Detections.empty()), frame)
+
+
+def test_scale_to_width_keeps_the_aspect_and_never_enlarges():
+    """GIVEN a 720p frame and a small one WHEN scaled to a 480 px tile THEN the big one becomes 480×270 and the
+    small one is returned as it is."""
+    big = np.zeros((720, 1280, 3), np.uint8)
+    small = np.zeros((240, 320, 3), np.uint8)
+    assert FrameAnnotator.scale_to_width(big, 480).shape == (270, 480, 3)
+    assert FrameAnnotator.scale_to_width(small, 480) is small

@@ -169,25 +169,72 @@ def test_blank_frame_gives_empty_detections_with_class_names(detector: Detector)
 
 
 def test_concurrent_requests_are_batched_by_triton_and_answered_separately(triton: EmbeddedTriton):
-    """GIVEN four clients sending different single frames at once
+    """GIVEN four clients sending different single frames at once, each with its own confidence threshold
     WHEN Triton's dynamic batcher merges their requests into one model execution
-    THEN each client still gets its own frame's output."""
+    THEN each client still gets its own frame's detections, filtered by its own threshold."""
     frames = [letterbox(image(name), (320, 320))[0][None] for name in ("bus.jpg", "zidane.jpg")]
+    thresholds = [0.25, 0.25, 0.6, 0.6]
     models = [TritonModel.init(url=triton.url, model_name="yolo") for _ in range(4)]
     try:
-        expected = [models[0].infer(frame) for frame in frames]
+        expected = [models[0].infer(frames[i % 2], confidence=thresholds[i], iou=IOU)[0] for i in range(4)]
+        assert len(expected[0]) > len(expected[2]) > 0  # the thresholds make a visible difference on bus.jpg
         merged_before = merged_executions(triton)
         deadline = time.monotonic() + 20
         with ThreadPoolExecutor(len(models)) as pool:
             # Single-frame requests only, so any new execution of more than one frame merged requests.
             while merged_executions(triton) == merged_before:
                 assert time.monotonic() < deadline, "Triton never batched concurrent requests"
-                outputs = list(pool.map(lambda i: models[i].infer(frames[i % 2]), range(len(models))))
+                outputs = list(pool.map(
+                    lambda i: models[i].infer(frames[i % 2], confidence=thresholds[i], iou=IOU)[0], range(4)
+                ))  # fmt: skip
                 for i, output in enumerate(outputs):
-                    np.testing.assert_allclose(output, expected[i % 2], atol=1e-3)
+                    np.testing.assert_allclose(output, expected[i], atol=1e-3)
     finally:
         for model in models:
             model.close()
+
+
+def test_batch_of_eight_mixed_frames_equals_single_frame_results(detector: Detector):
+    """GIVEN eight different frames (bus, zidane, grey, flipped and cropped variants)
+    WHEN detected in one request of 8 (one model execution, post-processed per image on the server)
+    THEN each frame's detections equal what it gets alone."""
+    bus, zidane = image("bus.jpg"), image("zidane.jpg")
+    frames = [bus, zidane, np.full((720, 1280, 3), 114, np.uint8), bus[:, ::-1].copy(), zidane[::-1].copy(),
+              bus[:540].copy(), zidane[:, 320:].copy(), bus]  # fmt: skip
+    assert detector.model.max_batch_size == 8
+
+    batched = detector.detect(frames, confidence=CONF, iou=IOU)
+    alone = [detector.detect([frame], confidence=CONF, iou=IOU)[0] for frame in frames]
+
+    assert sum(len(found) for found in alone) > 10
+    for together, single in zip(batched, alone, strict=True):
+        assert_same_detections(together, single)
+
+
+def test_server_side_post_processing_answers_with_a_few_kilobytes(triton: EmbeddedTriton, detector: Detector):
+    """GIVEN the default model (decode + NMS on the server)
+    WHEN bus.jpg is sent
+    THEN the response holds 5 detection rows of 6 floats (well under 1 KB), not the 700 KB raw output."""
+    assert detector.model.server_side and detector.model.layout == "nms"
+    pixels = letterbox(image("bus.jpg"), (320, 320))[0][None]
+
+    (rows,) = detector.model.infer(pixels, confidence=CONF, iou=IOU)
+
+    assert rows.shape == (5, 6) and rows.dtype == np.float32
+    assert rows.nbytes < 1024
+
+
+def test_class_filter_runs_on_the_server(detector: Detector):
+    """GIVEN bus.jpg (4 persons and 1 bus)
+    WHEN only "bus" is asked for, on the raw request and through the detector
+    THEN the server returns just the bus row, and the detector just the bus."""
+    pixels = letterbox(image("bus.jpg"), (320, 320))[0][None]
+
+    (rows,) = detector.model.infer(pixels, confidence=CONF, iou=IOU, class_mask=detector.class_mask(["bus"]))
+    (found,) = detector.detect([image("bus.jpg")], confidence=CONF, iou=IOU, classes=["bus", "no-such-class"])
+
+    assert rows[:, 5].tolist() == [5.0]
+    assert names(found) == ["bus"]
 
 
 def merged_executions(triton: EmbeddedTriton) -> int:
@@ -318,7 +365,7 @@ def test_static_batch_model_is_served_with_max_batch_size_1(tmp_path: Path):
     THEN the config says max_batch_size 1 without dynamic batching, and a warning is printed."""
     result = subprocess.run(
         [str(TRITON_VENV / "bin" / "python"), str(PREPARE_SCRIPT), "--onnx", str(asset("yolov8n_int8.onnx")),
-         "--out", str(tmp_path), "--max-batch-size", "8"],
+         "--out", str(tmp_path), "--max-batch-size", "8", "--postprocess", "raw"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
 
@@ -326,7 +373,7 @@ def test_static_batch_model_is_served_with_max_batch_size_1(tmp_path: Path):
     assert "max_batch_size: 1\n" in config and "dynamic_batching" not in config
     assert "dims: [640, 640, 3]" in config and "dims: [84, 8400]" in config
     assert "static batch of 1" in result.stderr
-    assert (tmp_path / "yolo" / "1" / "model.py").is_file()
+    assert (tmp_path / "yolo" / "1" / "model.py").is_file() and (tmp_path / "yolo" / "1" / "yolo.py").is_file()
 
 
 def test_start_failure_explains_itself(tmp_path: Path):

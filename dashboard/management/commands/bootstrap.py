@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from catalog import services as catalog_services
 from streams import services
 
 
@@ -23,8 +24,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         password = self._ensure_admin(settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD)
-        # Resume first: demo streams created below start on their own.
-        services.streams_resume_desired()
+        # Model records from Triton's repository index, so streams can pick a model from the first page view.
+        catalog_services.models_sync_from_settings()
+        # Start what should run now rather than at the reconciler's first beat; demo streams created
+        # below start on their own.
+        services.streams_reconcile()
         if settings.DEMO_STREAMS:
             videos = [Path(settings.ASSETS_DIR) / name for name in self._demo_videos()]
             services.demo_streams_ensure(videos=[v for v in videos if v.is_file()], max_fps=settings.DEMO_MAX_FPS)

@@ -1,19 +1,32 @@
-"""Triton python-backend model: raw YOLO output from ONNX Runtime on CPU.
+"""Triton python-backend model: YOLO on ONNX Runtime (CPU), with box decoding and NMS on the server.
 
 Runs inside the Triton venv (numpy 1.x; the stub's pybind11 breaks on numpy 2). Contract:
-`images` UINT8 [N,H,W,3] RGB letterboxed -> `output0` FP32 [N,4+C,A], exactly as the ONNX gives it.
+- in:  `images` UINT8 [N,H,W,3] RGB letterboxed (normalised here); optional per image `confidence` FP32 [N,1],
+       `iou` FP32 [N,1], `class_mask` BOOL [N,C] (False drops a class).
+- out, parameter postprocess = "server" (default): `detections` FP32 [N,K,6] (x1,y1,x2,y2,score,class in
+       model-input pixels, best first, zero rows after `num_detections` INT32 [N,1]): a few KB per frame.
+- out, postprocess = "raw": `output0` FP32 exactly as the ONNX gives it (layout named by parameter `layout`).
+- parameter stage = "postprocess": no ONNX here; the raw `output0` comes in as an input from the inference
+  step of an ensemble (the GPU profile, deploy/gpu/), and detections go out as above.
+
+Post-processing runs per image with that image's own thresholds, so requests merged by the dynamic batcher
+get exactly what they would get alone. `yolo.py` beside this file is workers/yolo.py, copied by
+prepare_repository.py: one implementation of decode + NMS for the client and the server.
 """
 
 import json
 import logging
+import os
 
 import numpy as np
 import onnxruntime as ort
 import triton_python_backend_utils as pb_utils
+from yolo import decode_output
 
 logger = logging.getLogger(__name__)
 
 _ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+_DEFAULTS = {"confidence": 0.25, "iou": 0.45}
 
 
 def _parameter(config: dict, key: str, default: str | None = None) -> str:
@@ -36,23 +49,34 @@ def _session(onnx_path: str, threads: int) -> ort.InferenceSession:
 class TritonPythonModel:
     def initialize(self, args: dict) -> None:
         config = json.loads(args["model_config"])
-        onnx_path = _parameter(config, "onnx_path")
+        self._server_side = _parameter(config, "postprocess", "server") == "server"
+        self._layout = _parameter(config, "layout", "yolov8")
+        self._max_detections = int(_parameter(config, "max_detections", "300"))
+        self._session = None
+        if _parameter(config, "stage", "full") == "postprocess":
+            logger.info("Post-processing step (layout %s)", self._layout)
+            return
+        # A relative path (imported models keep their ONNX inside the entry) is relative to the model directory.
+        onnx_path = os.path.join(args["model_repository"], _parameter(config, "onnx_path"))
         threads = int(_parameter(config, "ort_threads", "2"))
         self._session = _session(onnx_path, threads)
         onnx_input = self._session.get_inputs()[0]
         self._onnx_input = onnx_input.name
         self._onnx_output = self._session.get_outputs()[0].name
         self._onnx_dtype = _ORT_DTYPES.get(onnx_input.type, np.float32)
+        self._onnx_uint8 = onnx_input.type == "tensor(uint8)"
         batch_dim = onnx_input.shape[0]
         # A static-batch export (often 1) cannot take the concatenated batch in one run.
         self._chunk = batch_dim if isinstance(batch_dim, int) and batch_dim > 0 else None
-        logger.info("Loaded %s (threads=%s, static batch=%s)", onnx_path, threads, self._chunk)
+        logger.info("Loaded %s (threads=%s, static batch=%s, post-processing on server: %s)",
+                    onnx_path, threads, self._chunk, self._server_side)  # fmt: skip
 
     def execute(self, requests: list) -> list:
         arrays, responses = [], [None] * len(requests)
+        read = _input_array if self._session is not None else _raw_array
         for index, request in enumerate(requests):
             try:
-                arrays.append((index, _input_array(request)))
+                arrays.append((index, request, read(request)))
             except Exception as exc:  # noqa: BLE001 - one bad request must not fail its batch mates
                 responses[index] = _error(exc)
         if arrays:
@@ -61,22 +85,44 @@ class TritonPythonModel:
 
     def _answer(self, arrays: list, responses: list) -> None:
         try:
-            outputs = self._run(np.concatenate([array for _, array in arrays]))
+            outputs = self._run(np.concatenate([array for _, _, array in arrays]))
         except Exception as exc:  # noqa: BLE001 - every request in the failed run gets the error
-            for index, _ in arrays:
+            for index, _, _ in arrays:
                 responses[index] = _error(exc)
             return
         start = 0
-        for index, array in arrays:
+        for index, request, array in arrays:
             stop = start + len(array)
-            tensor = pb_utils.Tensor("output0", outputs[start:stop])
-            responses[index] = pb_utils.InferenceResponse(output_tensors=[tensor])
+            try:
+                responses[index] = self._response(request, outputs[start:stop])
+            except Exception as exc:  # noqa: BLE001 - e.g. a malformed class_mask fails only its request
+                responses[index] = _error(exc)
             start = stop
 
+    def _response(self, request, raw: np.ndarray):
+        if not self._server_side:
+            return pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("output0", raw)])
+        confidence = _per_image(request, "confidence", len(raw))
+        iou = _per_image(request, "iou", len(raw))
+        masks = _class_masks(request, len(raw))
+        rows = [
+            decode_output(raw[i], layout=self._layout, confidence=float(confidence[i]), iou=float(iou[i]),
+                          class_mask=masks[i], max_detections=self._max_detections).as_rows()
+            for i in range(len(raw))
+        ]  # fmt: skip
+        width = max((len(r) for r in rows), default=0)
+        detections = np.zeros((len(rows), width, 6), np.float32)
+        for i, found in enumerate(rows):
+            detections[i, : len(found)] = found
+        counts = np.array([[len(r)] for r in rows], np.int32)
+        tensors = [pb_utils.Tensor("detections", detections), pb_utils.Tensor("num_detections", counts)]
+        return pb_utils.InferenceResponse(output_tensors=tensors)
+
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        # NHWC uint8 -> NCHW float in [0, 1]; order="C" so ORT gets a contiguous buffer without another copy.
-        images = batch.transpose(0, 3, 1, 2).astype(self._onnx_dtype, order="C")
-        np.divide(images, 255, out=images)
+        if self._session is None:
+            return batch  # post-processing step: the batch is the raw output already
+        # A UINT8 NHWC ONNX normalises itself (deploy/gpu wraps exports that way).
+        images = batch if self._onnx_uint8 else self._normalised(batch)
         step = self._chunk or len(images)
         parts = [
             self._session.run([self._onnx_output], {self._onnx_input: images[i : i + step]})[0]
@@ -84,6 +130,12 @@ class TritonPythonModel:
         ]
         output = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return np.ascontiguousarray(output, dtype=np.float32)
+
+    def _normalised(self, batch: np.ndarray) -> np.ndarray:
+        # NHWC uint8 -> NCHW float in [0, 1]; order="C" so ORT gets a contiguous buffer without another copy.
+        images = batch.transpose(0, 3, 1, 2).astype(self._onnx_dtype, order="C")
+        np.divide(images, 255, out=images)
+        return images
 
     def finalize(self) -> None:
         self._session = None
@@ -97,6 +149,27 @@ def _input_array(request) -> np.ndarray:
     if array.dtype != np.uint8 or array.ndim != 4 or array.shape[-1] != 3:
         raise ValueError(f"'images' must be UINT8 [N,H,W,3], got {array.dtype} {list(array.shape)}")
     return array
+
+
+def _raw_array(request) -> np.ndarray:
+    tensor = pb_utils.get_input_tensor_by_name(request, "output0")
+    if tensor is None:
+        raise ValueError("request has no input tensor 'output0'")
+    return tensor.as_numpy().astype(np.float32, copy=False)
+
+
+def _per_image(request, name: str, count: int) -> np.ndarray:
+    tensor = pb_utils.get_input_tensor_by_name(request, name)
+    if tensor is None:
+        return np.full(count, _DEFAULTS[name], np.float32)
+    return tensor.as_numpy().reshape(count, -1)[:, 0]
+
+
+def _class_masks(request, count: int) -> list:
+    tensor = pb_utils.get_input_tensor_by_name(request, "class_mask")
+    if tensor is None:
+        return [None] * count
+    return list(tensor.as_numpy().reshape(count, -1).astype(bool))
 
 
 def _error(exc: Exception):

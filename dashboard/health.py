@@ -1,0 +1,140 @@
+"""Health of the parts the system page shows: Triton (readiness, models, per-model statistics), the database
+and the broker. Every check has a short timeout and reports a failure as text instead of raising, so the page
+always renders, and says exactly what is wrong."""
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+
+from streams.control import redis_client
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_S = 2.0
+
+
+@dataclass
+class Check:
+    ok: bool
+    detail: str
+    latency_ms: float | None = None
+
+
+@dataclass
+class ModelStats:
+    name: str
+    version: str
+    state: str
+    inference_count: int = 0
+    execution_count: int = 0
+    queue_ms: float | None = None  # mean time a request waited in Triton's queue, since the model loaded
+    compute_ms: float | None = None  # mean input + inference + output time per execution
+
+
+@dataclass
+class TritonHealth:
+    url: str
+    check: Check
+    version: str = ""
+    models: list[ModelStats] = field(default_factory=list)
+
+
+def database_health() -> Check:
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:  # noqa: BLE001 - shown on the page
+        return Check(False, f"{type(error).__name__}: {error}")
+    return Check(True, connection.vendor, _ms_since(started))
+
+
+def broker_health() -> Check:
+    started = time.perf_counter()
+    try:
+        client = redis_client()
+        client.ping()
+        version = client.info("server").get("redis_version", "?")
+    except Exception as error:  # noqa: BLE001 - shown on the page
+        return Check(False, f"{type(error).__name__}: {error}")
+    return Check(True, f"Redis protocol, server {version}", _ms_since(started))
+
+
+def triton_health(url: str | None = None) -> TritonHealth:
+    base = _base_url(url if url is not None else settings.TRITON_URL)
+    if not base:
+        return TritonHealth(url="", check=Check(False, "TRITON_URL is not set"))
+    started = time.perf_counter()
+    try:
+        _request(base + "/v2/health/ready")
+        latency = _ms_since(started)
+        version = _request(base + "/v2").get("version", "")
+        models = _models(base)
+    except (OSError, ValueError) as error:
+        return TritonHealth(url=base, check=Check(False, _describe(error)))
+    loaded = sum(1 for model in models if model.state == "READY")
+    return TritonHealth(url=base, check=Check(True, f"ready, {loaded} model(s) loaded", latency), version=version,
+                        models=models)
+
+
+def _models(base: str) -> list[ModelStats]:
+    index = _request(base + "/v2/repository/index", method="POST", body=b"{}")
+    stats = {entry["name"]: entry for entry in _request(base + "/v2/models/stats").get("model_stats", [])}
+    models = []
+    for entry in index:
+        model = ModelStats(name=entry["name"], version=str(entry.get("version", "")), state=entry.get("state", ""))
+        _fill_stats(model, stats.get(model.name))
+        models.append(model)
+    return models
+
+
+def _fill_stats(model: ModelStats, stats: dict | None) -> None:
+    if not stats:
+        return
+    model.inference_count = int(stats.get("inference_count", 0))
+    model.execution_count = int(stats.get("execution_count", 0))
+    inference = stats.get("inference_stats", {})
+    model.queue_ms = _mean_ms(inference.get("queue"))
+    parts = [inference.get(name, {}) for name in ("compute_input", "compute_infer", "compute_output")]
+    count = int(parts[1].get("count", 0))
+    if count:
+        model.compute_ms = round(sum(int(part.get("ns", 0)) for part in parts) / count / 1e6, 2)
+
+
+def _mean_ms(duration: dict | None) -> float | None:
+    if not duration or not int(duration.get("count", 0)):
+        return None
+    return round(int(duration["ns"]) / int(duration["count"]) / 1e6, 2)
+
+
+def _request(url: str, method: str = "GET", body: bytes | None = None) -> dict | list:
+    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 - our own Triton URL
+        raw = response.read()
+    return json.loads(raw) if raw else {}
+
+
+def _base_url(url: str) -> str:
+    url = (url or "").strip().rstrip("/")
+    if url and "://" not in url:
+        url = "http://" + url
+    return url
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code} {error.reason}"
+    if isinstance(error, urllib.error.URLError):
+        return f"unreachable: {error.reason}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

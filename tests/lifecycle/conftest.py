@@ -1,0 +1,207 @@
+"""Lifecycle tests: their own Triton (they stop it), two worker nodes (they kill them), real RTSP servers."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from stack.processes import free_port, spawn, stop_process, wait_until
+from tests.stackutil import LiveStack, start_live_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+RTSP_SCRIPT = ROOT / "tests" / "fixtures" / "rtsp_server.py"
+
+pytestmark = [pytest.mark.stack, pytest.mark.lifecycle]
+
+
+@pytest.fixture(scope="package")
+def lifecycle_triton(assets_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    from stack.triton_server import EmbeddedTriton
+
+    server = EmbeddedTriton(
+        venv=ROOT / ".venv-triton",
+        onnx_path=assets_dir / "yolo11n_320_dyn.onnx",
+        work_dir=tmp_path_factory.mktemp("lifecycle-triton"),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def lifecycle_stack(
+    lifecycle_triton, assets_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveStack]:
+    """Two stream worker nodes (w1 for any stream, w2 also for streams pinned to its 'gpu' queue)."""
+    base, _, db = os.environ["REDIS_URL"].rpartition("/")
+    stack = start_live_stack(
+        work_dir=tmp_path_factory.mktemp("lifecycle"),
+        redis_url=f"{base}/{int(db or 0) + 2}",
+        triton_url=lifecycle_triton.url,
+        assets_dir=assets_dir,
+        workers={},
+    )
+    stack.env["GPU_QUEUE"] = f"gpu-{stack.env['STREAMS_QUEUE']}"
+    stack.start_worker("w1", concurrency=7)
+    stack.start_worker("w2", concurrency=5, queues=[stack.env["STREAMS_QUEUE"], stack.env["GPU_QUEUE"]])
+    wait_until(lambda: len(stack.api("GET", "/api/workers/").body) == 2, timeout=90, interval=0.2,
+               what="both workers to register")
+    yield stack
+    stack.stop()
+
+
+@dataclass
+class RtspServer:
+    """GStreamer's RTSP server on a fixed port: stop() is a camera outage, start() brings it back."""
+
+    port: int
+    log_path: Path
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/live"
+
+    def start(self) -> None:
+        command = ["/usr/bin/python3", str(RTSP_SCRIPT), "--port", str(self.port)]
+        self.proc = spawn(command, env=dict(os.environ), cwd=ROOT, log_path=self.log_path)
+        wait_until(self._listening, timeout=15, interval=0.05, what=f"RTSP server on {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def _listening(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(f"RTSP server exited; see {self.log_path}")
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+
+@pytest.fixture
+def rtsp_server(tmp_path: Path) -> Iterator[RtspServer]:
+    server = RtspServer(port=free_port(), log_path=tmp_path / "rtsp.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def shared_rtsp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtspServer]:
+    """One camera many streams can watch (a shared encoder), for tests that need many healthy sources."""
+    server = RtspServer(port=free_port(), log_path=tmp_path_factory.mktemp("rtsp") / "rtsp.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """Accepts TCP connections and never says a word: the camera that hangs every client."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"rtsp://viewer:secret@127.0.0.1:{listener.getsockname()[1]}/live"
+    stop.set()
+    thread.join(timeout=2)
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+@dataclass
+class GroupWatcher:
+    """Subscribes to a stream's channel-layer group, as a web consumer does, and records who sent what."""
+
+    redis_url: str
+    group: str
+    seen: list[tuple[float, str, str]] = field(default_factory=list)  # (monotonic time, type, origin)
+    errors: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> "GroupWatcher":
+        ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._listen(ready)), daemon=True)
+        self._thread.start()
+        assert ready.wait(10), "could not subscribe to the channel layer"
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def origins_since(self, since: float) -> list[str]:
+        return [origin for at, _, origin in list(self.seen) if at >= since and origin]
+
+    async def _listen(self, ready: threading.Event) -> None:
+        from channels_redis.core import RedisChannelLayer
+
+        layer = RedisChannelLayer(hosts=[{"address": self.redis_url}], capacity=100, expiry=5)
+        channel = await layer.new_channel()
+        await layer.group_add(self.group, channel)
+        ready.set()
+        receiving = asyncio.ensure_future(layer.receive(channel))
+        while not self._stop.is_set():
+            # Never cancel a receive just to look at the stop flag: a cancelled receive can lose a message.
+            done, _ = await asyncio.wait({receiving}, timeout=0.5)
+            if not done:
+                continue
+            try:
+                message = receiving.result()
+            except Exception as error:  # noqa: BLE001 - keep listening; the test reports what went wrong
+                self.errors.append(repr(error))
+                receiving = asyncio.ensure_future(layer.receive(channel))
+                continue
+            self.seen.append((time.monotonic(), message.get("type", ""), message.get("origin", "")))
+            receiving = asyncio.ensure_future(layer.receive(channel))
+        receiving.cancel()
+        await layer.group_discard(self.group, channel)
+        await layer.close_pools()
+
+
+@pytest.fixture
+def watch_group(lifecycle_stack: LiveStack) -> Iterator[Callable[[int], GroupWatcher]]:
+    watchers: list[GroupWatcher] = []
+
+    def watch(stream_id: int) -> GroupWatcher:
+        watcher = GroupWatcher(redis_url=lifecycle_stack.env["REDIS_URL"], group=f"stream-{stream_id}").start()
+        watchers.append(watcher)
+        return watcher
+
+    yield watch
+    for watcher in watchers:
+        watcher.stop()
+
+
+def elapsed_until(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.05) -> float:
+    """Seconds until `condition` holds (fails the test after `timeout`)."""
+    started = time.monotonic()
+    wait_until(condition, timeout=timeout, interval=interval, what=what)
+    return time.monotonic() - started
+
+
+def stop_quietly(proc: subprocess.Popen | None) -> None:
+    if proc is not None:
+        stop_process(proc, timeout=5)

@@ -1,0 +1,202 @@
+"""The Detector against models that return raw outputs (a user's own Triton deployment) and the shared-memory
+transport, on the real embedded tritonserver."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tritonclient.http as httpclient
+
+from stack.processes import wait_until
+from stack.triton_server import EmbeddedTriton
+from tests.workers.test_triton import CONF, IOU, assert_same_detections, image, names, start_triton
+from workers.detector import Detector
+from workers.shm import SHM_DIR
+from workers.triton import TritonInferenceError, parse_config
+from workers.yolo import UnknownLayoutError
+
+ROOT = Path(__file__).resolve().parents[2]
+FRAMES = ("bus.jpg", "zidane.jpg")
+
+
+@pytest.fixture(scope="module")
+def server_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTriton]:
+    server = start_triton(tmp_path_factory.mktemp("triton-server-side"), "yolo11n_320_dyn.onnx")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTriton]:
+    server = start_triton(tmp_path_factory.mktemp("triton-raw"), "yolo11n_320_dyn.onnx", postprocess="raw")
+    yield server
+    server.stop()
+
+
+def detector_for(server: EmbeddedTriton, transport: str = "auto") -> Detector:
+    return Detector.init(url=server.url, model_name="yolo", transport=transport)
+
+
+def test_raw_output_model_gives_the_same_detections_as_server_side_post_processing(
+    server_side: EmbeddedTriton, raw: EmbeddedTriton
+):
+    """GIVEN the same ONNX served raw ([N,84,A], decoded by the client) and with decode + NMS on the server
+    WHEN bus.jpg and zidane.jpg are detected through each
+    THEN the detections are the same."""
+    on_server, on_client = detector_for(server_side), detector_for(raw)
+    try:
+        assert on_client.model.layout == "yolov8" and not on_client.model.server_side
+        frames = [image(name) for name in FRAMES]
+        for left, right in zip(on_server.detect(frames, confidence=CONF, iou=IOU),
+                               on_client.detect(frames, confidence=CONF, iou=IOU), strict=True):  # fmt: skip
+            assert len(left) > 0
+            assert_same_detections(left, right)
+        (only_bus,) = on_client.detect([frames[0]], confidence=CONF, iou=IOU, classes=["bus"])
+        assert names(only_bus) == ["bus"]
+    finally:
+        on_server.close()
+        on_client.close()
+
+
+def test_shared_memory_is_used_with_a_local_server_and_matches_http(server_side: EmbeddedTriton):
+    """GIVEN a server on this host
+    WHEN one detector picks its transport automatically and another is forced to HTTP
+    THEN the first sends its pixels through shared memory, the second over HTTP, with the same detections;
+    and closing the first removes its region from /dev/shm and from the server."""
+    auto, http = detector_for(server_side), detector_for(server_side, "http")
+    try:
+        frames = [image(name) for name in FRAMES]
+        for left, right in zip(auto.detect(frames, confidence=CONF, iou=IOU),
+                               http.detect(frames, confidence=CONF, iou=IOU), strict=True):  # fmt: skip
+            assert_same_detections(left, right)
+        assert auto.model.transport == "shm" and auto.model.shm_bytes > 0 and auto.model.http_bytes == 0
+        assert http.model.transport == "http" and http.model.http_bytes > 0 and http.model.shm_bytes == 0
+        region = our_regions(server_side)
+        assert len(region) == 1 and (SHM_DIR / region[0]).exists()
+    finally:
+        auto.close()
+        http.close()
+
+    assert our_regions(server_side) == [] and not (SHM_DIR / region[0]).exists()
+
+
+def test_regions_of_a_crashed_client_are_removed_by_the_next_one(server_side: EmbeddedTriton):
+    """GIVEN a client process that registered a shared-memory region and was then killed with SIGKILL
+    WHEN the next detector connects to the same server
+    THEN the dead process's region is gone from /dev/shm and from the server's registrations."""
+    script = (
+        "import sys, cv2; from workers.detector import Detector\n"
+        f"d = Detector.init(url={server_side.url!r}, model_name='yolo', transport='shm')\n"
+        "d.detect([cv2.imread(sys.argv[1])], confidence=0.25, iou=0.45)\n"
+        "print('ready', flush=True); sys.stdin.read()\n"
+    )
+    image_path = str(Path(os.environ.get("ASSETS_DIR", ROOT / "assets")) / "bus.jpg")
+    child = subprocess.Popen([sys.executable, "-c", script, image_path], cwd=ROOT, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        leftover = [name for name in our_regions(server_side) if f"_{child.pid}_" in name]
+        assert len(leftover) == 1
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    assert (SHM_DIR / leftover[0]).exists()  # nothing ran at exit: the region stayed
+
+    detector_for(server_side).close()
+
+    assert leftover[0] not in our_regions(server_side)
+    wait_until(lambda: not (SHM_DIR / leftover[0]).exists(), timeout=5, what="the stale region file to go")
+
+
+def test_a_restarted_server_gets_the_region_registered_again(tmp_path: Path):
+    """GIVEN a detector sending through shared memory to a server that is then restarted (same port)
+    WHEN it detects again
+    THEN at most the first request fails (the new server knows neither the connection nor the region),
+    and the next one registers a fresh region and finds the persons."""
+    server = start_triton(tmp_path, "yolo11n_320_dyn.onnx")
+    detector = detector_for(server, "shm")
+    try:
+        detector.detect([image("zidane.jpg")], confidence=CONF, iou=IOU)
+        server.stop()
+        server.start(timeout=60)
+        with contextlib.suppress(TritonInferenceError):
+            detector.detect([image("zidane.jpg")], confidence=CONF, iou=IOU)
+
+        (found,) = detector.detect([image("zidane.jpg")], confidence=CONF, iou=IOU)
+
+        assert names(found) == ["person", "person"] and detector.model.transport == "shm"
+        assert len(our_regions(server)) == 1
+    finally:
+        detector.close()
+        server.stop()
+
+
+def our_regions(server: EmbeddedTriton) -> list[str]:
+    client = httpclient.InferenceServerClient(server.url)
+    try:
+        return sorted(r["name"] for r in client.get_system_shared_memory_status() if r["name"].startswith("sv_"))
+    finally:
+        client.close()
+
+
+def user_config(input_dims: list[int], input_type: str, outputs: dict[str, list[int]], batch: int = 8) -> dict:
+    """A model config as a user's own Triton deployment might serve it (HTTP JSON form)."""
+    return {
+        "max_batch_size": batch,
+        "input": [{"name": "images", "data_type": input_type, "dims": input_dims}],
+        "output": [{"name": name, "data_type": "TYPE_FP32", "dims": dims} for name, dims in outputs.items()],
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "layout", "input_format", "classes"),
+    [
+        (user_config([3, 640, 640], "TYPE_FP32", {"output0": [84, 8400]}), "yolov8", "nchw_float32", 80),
+        (user_config([3, 640, 640], "TYPE_FP16", {"output0": [25200, 85]}), "yolov5", "nchw_float16", 80),
+        (user_config([640, 640, 3], "TYPE_UINT8", {"output0": [300, 6]}), "nms", "nhwc_uint8", 0),
+        (user_config([1, 3, 320, 320], "TYPE_FP32", {"output0": [1, 84, 2100]}, batch=0), "yolov8", "nchw_float32",
+         80),
+    ],
+)  # fmt: skip
+def test_user_deployments_are_recognised_from_their_config(config, layout, input_format, classes):
+    """GIVEN the config of a plain Ultralytics/YOLOv5/NMS export served by someone's own Triton
+    WHEN parsed
+    THEN the client knows the input format, the output layout and how many classes there are."""
+    parts = parse_config(config)
+
+    assert (parts["layout"], parts["input_format"], len(parts["class_names"])) == (layout, input_format, classes)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (user_config([3, 640, 640], "TYPE_FP32", {"output0": [4, 4]}), r"shape \[4, 4\]"),
+        (user_config([3, 640, 640], "TYPE_FP32", {"boxes": [100, 4], "scores": [100]}),
+         r"outputs seen: \{'boxes': \[100, 4\], 'scores': \[100\]\}"),
+        (user_config([640, 640], "TYPE_UINT8", {"output0": [84, 8400]}), r"TYPE_UINT8 \[640, 640\]"),
+    ],
+)  # fmt: skip
+def test_unknown_model_shapes_get_an_error_naming_them(config, message):
+    """GIVEN a config whose output or input shape no layout fits WHEN parsed THEN a ValueError names the shapes."""
+    with pytest.raises((UnknownLayoutError, ValueError), match=message):
+        parse_config(config)
+
+
+def test_float_input_model_is_fed_normalised_nchw():
+    """GIVEN a model that takes FP32 [N,3,H,W] (a plain Ultralytics export)
+    WHEN the client converts a letterboxed uint8 batch for it
+    THEN the tensor is NCHW float in [0, 1]."""
+    from workers.triton import _to_model_input
+
+    batch = np.stack([np.full((4, 4, 3), (0, 51, 255), np.uint8)])
+
+    tensor = _to_model_input(batch, "nchw_float32")
+
+    assert tensor.shape == (1, 3, 4, 4) and tensor.dtype == np.float32
+    np.testing.assert_allclose(tensor[0, :, 0, 0], [0.0, 0.2, 1.0])
