@@ -25,7 +25,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
         {Status.STARTING, Status.RUNNING, Status.PAUSED, Status.FAILED, Status.STOPPING, Status.STOPPED}
     ),
     Status.FAILED: frozenset({Status.STARTING, Status.STOPPING, Status.STOPPED}),
-    Status.STOPPING: frozenset({Status.STARTING, Status.STOPPED, Status.FAILED}),
+    # A stop undone (start, resume, pause) before the holder acted on it: the pipeline never stopped.
+    Status.STOPPING: frozenset(
+        {Status.STARTING, Status.RUNNING, Status.PAUSED, Status.RECONNECTING, Status.STOPPED, Status.FAILED}
+    ),
 }
 
 # Statuses that mean "a pipeline should exist": if no worker holds the lease, it died.

@@ -272,9 +272,13 @@ def _reconcile_stopped(stream: Stream, holder: str | None) -> bool:
 
 
 def _nudge_if_lagging(stream: Stream) -> bool:
-    """The holder missed a command (it expired, say) if it has not settled long after the change."""
-    settled = stream.status in (Status.RUNNING, Status.PAUSED)  # a pipeline that is up and not in transition
-    lagging = settled and stream.status != lifecycle.settled_status(stream.desired_state)
+    """The holder missed a command (it expired, say) if it has not settled long after the change: a pipeline
+    that is up but in the wrong one of running/paused, or one still shown stopping after the stop was undone.
+    Woken, the holder re-reads the stream and reports what it observes."""
+    up = stream.status in (Status.RUNNING, Status.PAUSED)
+    lagging = (up and stream.status != lifecycle.settled_status(stream.desired_state)) or (
+        stream.status == Status.STOPPING
+    )
     changed_at = stream.status_changed_at
     if lagging and changed_at and timezone.now() - changed_at > timedelta(seconds=3):
         control.send_command(stream.pk, "sync")

@@ -69,9 +69,20 @@ class LiveStack:
         return self.api("GET", f"/api/streams/{stream_id}/").body
 
     def wait_for_status(self, stream_id: int, status: str, timeout: float) -> dict:
-        wait_until(lambda: self.stream(stream_id)["status"] == status, timeout=timeout, interval=0.05,
-                   what=f"stream {stream_id} to be {status}")
+        try:
+            wait_until(lambda: self.stream(stream_id)["status"] == status, timeout=timeout, interval=0.05,
+                       what=f"stream {stream_id} to be {status}")
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}; {self.describe(stream_id)}") from None
         return self.stream(stream_id)
+
+    def describe(self, stream_id: int) -> str:
+        """What a timeout message needs: the stream as the API shows it, its lease and its latest events."""
+        stream = self.stream(stream_id)
+        shown = {key: stream.get(key) for key in ("status", "status_reason", "desired_state", "worker")}
+        events = self.api("GET", f"/api/streams/{stream_id}/events/").body or []
+        latest = [f"{e.get('kind')}:{e.get('message')} ({e.get('actor')})" for e in events[:12]]
+        return f"stream now {shown}, lease {self.lease_holder(stream_id)!r}, latest events {latest}"
 
     def session_cookie(self) -> str:
         """Log in through the login form, as a browser would; returns the Cookie header value."""

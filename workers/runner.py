@@ -245,6 +245,10 @@ class StreamRunner:
         run.live.confidence = stream.confidence
         run.live.classes = frozenset(stream.classes)
         run.paused_wanted = stream.desired_state == Desired.PAUSED
+        if stream.status != run.reported[0]:
+            # Someone else wrote the status (a stop undone before this holder acted on it leaves "stopping"):
+            # report what this pipeline observes again.
+            run.reported = ("", "")
         return None
 
     def _next_stream_state(self, commands: list[str]) -> Stream | Outcome | None:

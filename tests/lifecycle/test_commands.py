@@ -102,6 +102,33 @@ def test_every_command_twice_from_every_state_ends_as_asked(lifecycle_stack, sha
         stack.api("DELETE", f"/api/streams/{stream_id}/")
 
 
+@pytest.mark.parametrize("last", ["resume", "pause", "stop"])
+def test_stop_undone_at_once_ends_in_the_last_state_asked(lifecycle_stack, shared_rtsp, last):
+    """GIVEN a running stream WHEN an operator toggles stop and another command back to back, five times, the
+    stop often not yet acted on by the worker THEN the stream settles in the last state asked for, shown as
+    such, under one lease."""
+    stack = lifecycle_stack
+    created = stack.api("POST", "/api/streams/", {"name": f"toggle-{last}", "source": shared_rtsp.url, "max_fps": 5})
+    stream_id = created.body["id"]
+    try:
+        stack.wait_for_status(stream_id, "running", timeout=60)
+        for _ in range(5):
+            _command(stack, stream_id, "stop")
+            _command(stack, stream_id, "pause" if last == "pause" else "resume")
+        if last == "stop":
+            _command(stack, stream_id, "stop")
+        requested = time.monotonic()
+        stream = stack.wait_for_status(stream_id, SETTLED[last], timeout=15)
+        print(f"\ntoggled 5 times, then {last}: {SETTLED[last]} after {time.monotonic() - requested:.2f} s")
+        assert stream["desired_state"] == {"resume": "running", "pause": "paused"}.get(last, "stopped")
+        if last != "stop":
+            time.sleep(1.5)  # a stale report would show up within a supervision tick or two
+            assert stack.stream(stream_id)["status"] == SETTLED[last]
+            assert stack.lease_holder(stream_id) is not None
+    finally:
+        stack.api("DELETE", f"/api/streams/{stream_id}/")
+
+
 def test_commands_reach_a_running_stream_within_a_second(lifecycle_stack, shared_rtsp):
     """GIVEN a running stream WHEN paused, resumed and given a new confidence THEN each takes effect within
     a second, under the same lease holder (no restart), and the event log names who did it."""

@@ -73,6 +73,25 @@ def test_reconciler_restarts_a_stream_whose_worker_died_and_logs_it(clip, dispat
     assert StreamEvent.objects.filter(stream=stream, kind="error", message__contains="worker lost").exists()
 
 
+def test_a_stop_undone_before_the_holder_acted_wakes_the_holder_until_it_reports_again(clip, dispatched):
+    """GIVEN a held stream still shown stopping 5 s after its stop was undone by a resume WHEN the reconciler
+    runs THEN it wakes the holder (a sync command), queues nothing, and the holder may report running."""
+    stream = _stream(clip, desired_state="running", status="stopping",
+                     status_changed_at=timezone.now() - timedelta(seconds=5))
+    assert control.acquire_lease(stream.pk, "w1:1:a", ttl_s=5)
+    try:
+        control.clear_commands(stream.pk)
+        assert services.streams_reconcile() == 1
+        assert control.take_commands(stream.pk) == ["sync"]
+        assert dispatched == []
+        assert services.stream_report_status(stream_id=stream.pk, holder="w1:1:a", status=S.RUNNING)
+        stream.refresh_from_db()
+        assert stream.status == S.RUNNING
+        assert services.streams_reconcile() == 0
+    finally:
+        control.release_lease(stream.pk, "w1:1:a")
+
+
 def test_failed_stream_waits_for_its_backoff_and_a_manual_restart_skips_it(clip, dispatched):
     """GIVEN a failed stream whose retry is 30 s away WHEN the reconciler runs THEN nothing is queued and the
     API would show the wait; WHEN the operator restarts it THEN it is queued at once."""
