@@ -7,7 +7,9 @@ metrics/status (JSON).
 Flow control: after a frame the consumer waits for the browser's {"type": "ack"} before sending the next,
 keeping only the newest frame meanwhile, so a slow browser never makes Daphne queue frames without bound.
 Each frame consumer registers as a viewer of its stream and size (streams.viewers): workers encode only
-the sizes somebody watches.
+the sizes somebody watches. The browser turns frames off ({"type": "frames", "on": false}) while nobody can
+see them (a wall tile scrolled away, a hidden tab): the consumer then leaves the frame group and unregisters,
+and metrics and status keep coming; {"on": true} turns them back on.
 """
 
 import asyncio
@@ -51,6 +53,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.pending_frame: bytes | None = None
         self.awaiting_ack = True  # the browser acks once when it is ready for the first frame
         self.refresher: asyncio.Task | None = None
+        self.frames_on = True
+        self.registration_lock = asyncio.Lock()
         if not _is_authenticated(self.scope):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -69,7 +73,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         if self.size is not None:
-            await self._register()
+            await self._sync_registration()
             self.refresher = asyncio.create_task(self._keep_registered())
         await self.accept()
         await self.send_json(status_payload(stream))
@@ -77,7 +81,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.refresher is not None:
             self.refresher.cancel()
-            await self._unregister()
+            self.frames_on = False
+            await self._sync_registration()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -86,14 +91,18 @@ class StreamConsumer(AsyncWebsocketConsumer):
             message = json.loads(text_data or "{}")
         except json.JSONDecodeError:
             return
-        if isinstance(message, dict) and message.get("type") == "ack":
+        if not isinstance(message, dict):
+            return
+        if message.get("type") == "frames":
+            await self._switch_frames(message.get("on") is True)
+        elif message.get("type") == "ack":
             self.awaiting_ack = False
             if self.pending_frame is not None:
                 frame, self.pending_frame = self.pending_frame, None
                 await self._send_frame(frame)
 
     async def stream_frame(self, event: FrameMessage) -> None:
-        if self.size is None or event.get("size", "full") != self.size:
+        if self.size is None or not self.frames_on or event.get("size", "full") != self.size:
             return
         if self.awaiting_ack:
             self.pending_frame = event["jpeg"]  # only the newest waits; older ones are dropped
@@ -114,6 +123,20 @@ class StreamConsumer(AsyncWebsocketConsumer):
             }
         )
 
+    async def _switch_frames(self, on: bool) -> None:
+        if self.size is None or on == self.frames_on:
+            return
+        self.frames_on = on
+        group = viewers.frame_group(self.stream_id, self.size)
+        if on:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        else:
+            self.pending_frame = None
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.groups_joined.remove(group)
+        await self._sync_registration()
+
     async def _send_frame(self, jpeg: bytes) -> None:
         self.awaiting_ack = True
         await self.send(bytes_data=jpeg)
@@ -124,13 +147,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _keep_registered(self) -> None:
         while True:
             await asyncio.sleep(viewers.REFRESH_S)
-            await self._register()
+            await self._sync_registration()
 
-    async def _register(self) -> None:
-        await self._viewer_call(viewers.viewer_add)
-
-    async def _unregister(self) -> None:
-        await self._viewer_call(viewers.viewer_remove)
+    async def _sync_registration(self) -> None:
+        """Registered as a viewer exactly while frames are on; the lock keeps a refresh that was under way
+        when frames went off from registering again afterwards."""
+        async with self.registration_lock:
+            await self._viewer_call(viewers.viewer_add if self.frames_on else viewers.viewer_remove)
 
     async def _viewer_call(self, func) -> None:  # noqa: ANN001 - viewer_add or viewer_remove
         # Redis is reached off the event loop; a failure only costs encoding precision, never the socket.

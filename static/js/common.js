@@ -8,6 +8,7 @@ window.StreamVision = (() => {
   const BACKOFF_MIN_MS = 1000;
   const BACKOFF_MAX_MS = 10000;
   const ACK = JSON.stringify({ type: "ack" });
+  const frameSwitch = (on) => JSON.stringify({ type: "frames", on });
 
   function setStatus(el, status, reason) {
     if (!el || !status) return;
@@ -108,8 +109,10 @@ window.StreamVision = (() => {
     constructor(path, handlers) {
       this.path = path;
       // onFrame(blob) -> Promise, onMetrics, onStatus, onConnection(state), onGone, onAuth, shouldRetry,
-      // minFrameIntervalMs (a frame-rate cap: wall tiles ask for less than the stream page)
+      // minFrameIntervalMs (a frame-rate cap: wall tiles ask for less than the stream page),
+      // framesWanted (false: start with frames off, e.g. a tile not yet known to be on screen)
       this.handlers = handlers;
+      this.framesWanted = handlers.framesWanted ?? true;
       this.backoffMs = BACKOFF_MIN_MS;
       this.closed = false;
       this.ws = null;
@@ -126,6 +129,7 @@ window.StreamVision = (() => {
         opened = true;
         this.backoffMs = BACKOFF_MIN_MS;
         this.handlers.onConnection?.("live");
+        if (!this.framesWanted) ws.send(frameSwitch(false));
         this.ack(ws); // ready for the first frame
       });
       ws.addEventListener("message", (event) => this.onMessage(ws, event.data));
@@ -135,6 +139,18 @@ window.StreamVision = (() => {
 
     ack(ws) {
       if (ws.readyState === WebSocket.OPEN) ws.send(ACK);
+    }
+
+    // Frames off while nobody can see them (a tile scrolled away, a hidden tab): the server stops sending
+    // them and, once no viewer of that size is left, the worker stops drawing and encoding them. Metrics
+    // and status keep coming.
+    setFramesWanted(wanted) {
+      if (wanted === this.framesWanted) return;
+      this.framesWanted = wanted;
+      const ws = this.ws;
+      if (!ws || ws.readyState !== WebSocket.OPEN) return; // open() tells the server
+      ws.send(frameSwitch(wanted));
+      if (wanted) this.ack(ws);
     }
 
     async onMessage(ws, data) {

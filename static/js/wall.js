@@ -1,6 +1,7 @@
 // The wall: every stream as a live tile (reduced size), with its badge, fps and detections now.
 //
-// Each tile has its own frame socket (/ws/streams/<id>/?size=tile). Tiles appear and disappear live: the
+// Each tile has its own frame socket (/ws/streams/<id>/?size=tile), with frames only while it is on screen
+// (status and metrics always). Tiles appear and disappear live: the
 // list socket (/ws/streams/) says when a stream was created or deleted anywhere (another browser, the API,
 // the admin), and a slow poll of the API reconciles whatever a dropped socket missed.
 "use strict";
@@ -15,9 +16,34 @@
   const empty = document.getElementById("wall-empty");
   const count = document.getElementById("stream-count");
   const loginUrl = wall.dataset.loginUrl;
-  const tiles = new Map(); // stream id -> { el, socket }
+  const tiles = new Map(); // stream id -> { el, socket, onScreen }
   const loading = new Set();
   let leaving = false;
+
+  // --- Frames only for tiles someone can see -------------------------------------------------------------
+  // A wall of many cameras shows a few at a time: tiles off screen (with a margin, so scrolling finds a
+  // fresh picture) or in a hidden tab get status and metrics only, and workers stop encoding for them.
+
+  function updateFramesWanted(entry) {
+    entry.socket.setFramesWanted(entry.onScreen && document.visibilityState === "visible");
+  }
+
+  const onScreen = new IntersectionObserver(
+    (changes) => {
+      for (const change of changes) {
+        const entry = tiles.get(change.target.dataset.streamId);
+        if (!entry) continue;
+        entry.onScreen = change.isIntersecting;
+        change.target.dataset.onScreen = String(change.isIntersecting);
+        updateFramesWanted(entry);
+      }
+    },
+    { rootMargin: "200px 0px" },
+  );
+
+  document.addEventListener("visibilitychange", () => {
+    for (const entry of tiles.values()) updateFramesWanted(entry);
+  });
 
   // --- One tile --------------------------------------------------------------------------------------
 
@@ -64,8 +90,10 @@
       onGone: () => removeTile(id),
       onAuth: () => SV.goToLogin(loginUrl),
       minFrameIntervalMs: TILE_FRAME_INTERVAL_MS,
+      framesWanted: false, // until the visibility observer says the tile is on screen
     });
-    tiles.set(id, { el: tile, socket });
+    tiles.set(id, { el: tile, socket, onScreen: false });
+    onScreen.observe(tile);
     const placeholder = tile.querySelector(".tile-placeholder");
     const retryInS = placeholder.dataset.retryInS;
     placeholder.dataset.retryAt = SV.retryDeadline(retryInS === "" ? null : Number(retryInS));
@@ -76,6 +104,7 @@
   function removeTile(id) {
     const entry = tiles.get(id);
     if (!entry) return;
+    onScreen.unobserve(entry.el);
     entry.socket.close();
     entry.el.remove();
     tiles.delete(id);

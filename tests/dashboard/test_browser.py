@@ -10,6 +10,8 @@ import uuid
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from stack.processes import wait_until
+
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
 FRAMES_TIMEOUT_MS = 30_000
@@ -192,3 +194,54 @@ def test_every_page_renders_on_a_laptop_and_a_wall_screen(new_context, live_stac
                                        timeout=FRAMES_TIMEOUT_MS)
             assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), name
             page.screenshot(path=folder / f"{name}-{screen}.png", full_page=True)
+
+
+def test_wall_sends_frames_only_for_tiles_on_screen(new_context, live_stack):
+    """GIVEN two running streams whose wall tiles are far apart (ten stopped streams between them) on a short
+    screen WHEN the wall is opened, then scrolled to the bottom
+    THEN only the tile on screen paints frames and is registered as a viewer (so its worker encodes tiles
+    for it alone), the other keeps its status; after scrolling the roles swap."""
+    from streams import viewers
+
+    prefix = f"Visible {uuid.uuid4().hex[:6]}"
+    source = str(live_stack.assets_dir / "traffic_highway.mp4")
+    items = [{"name": f"{prefix} A", "source": source, "max_fps": 3}, {"name": f"{prefix} Z", "source": source,
+                                                                       "max_fps": 3}]
+    items += [{"name": f"{prefix} M{i}", "source": source, "start": False} for i in range(10)]
+    created = live_stack.api("POST", "/api/streams/bulk/", items)
+    assert created.status == 201, created.body
+    top, bottom = created.body[0]["id"], created.body[1]["id"]
+    redis = live_stack.redis()
+
+    def tile_viewers(stream_id: int) -> int:
+        return viewers.viewer_counts(stream_id=stream_id, client=redis)["tile"]
+
+    def frames(stream_id: int) -> int:
+        return int(page.locator(f".tile[data-stream-id='{stream_id}'] canvas").get_attribute("data-frames") or 0)
+
+    try:
+        for stream_id in (top, bottom):
+            live_stack.wait_for_status(stream_id, "running", timeout=60)
+        page = new_context(viewport={"width": 900, "height": 500}).new_page()
+        _log_in(page, live_stack)
+        lower = page.locator(f".tile[data-stream-id='{bottom}']")
+        expect(page.locator(f".tile[data-stream-id='{top}']")).to_have_attribute("data-on-screen", "true")
+        expect(lower).to_have_attribute("data-on-screen", "false")
+        page.wait_for_function(f"() => Number(document.querySelector(\".tile[data-stream-id='{top}'] canvas\")"
+                               ".dataset.frames) >= 4", timeout=FRAMES_TIMEOUT_MS)
+        assert (frames(bottom), tile_viewers(top), tile_viewers(bottom)) == (0, 1, 0)
+        expect(lower.locator(".status")).to_have_attribute("data-status", "running")
+
+        lower.scroll_into_view_if_needed()
+        page.wait_for_function(f"() => Number(document.querySelector(\".tile[data-stream-id='{bottom}'] canvas\")"
+                               ".dataset.frames) >= 2", timeout=FRAMES_TIMEOUT_MS)
+        wait_until(lambda: (tile_viewers(top), tile_viewers(bottom)) == (0, 1), timeout=10,
+                   what="viewers to follow the scroll")
+        shown_at_top = frames(top)
+        page.wait_for_function(f"() => Number(document.querySelector(\".tile[data-stream-id='{bottom}'] canvas\")"
+                               ".dataset.frames) >= 6", timeout=FRAMES_TIMEOUT_MS)
+        assert frames(top) == shown_at_top
+    finally:
+        for stream in live_stack.api("GET", "/api/streams/").body or []:
+            if stream["name"].startswith(prefix):
+                live_stack.api("DELETE", f"/api/streams/{stream['id']}/")
