@@ -54,6 +54,16 @@ class StreamEventSerializer(serializers.ModelSerializer):
         fields = ["id", "created_at", "kind", "message", "actor"]
 
 
+class MetricsSampleSerializer(serializers.Serializer):
+    """For the schema: samples come from streams.metrics_history as plain dicts."""
+
+    at = serializers.FloatField(help_text="Unix time of the sample")
+    fps = serializers.FloatField()
+    inference_ms = serializers.FloatField()
+    detections = serializers.DictField(child=serializers.IntegerField(), help_text="class name -> count")
+    inference_errors = serializers.IntegerField()
+
+
 class WorkerSerializer(serializers.ModelSerializer):
     is_alive = serializers.BooleanField(read_only=True)
     streams_held = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -154,6 +164,14 @@ class StreamViewSet(viewsets.ModelViewSet):
         limit = max(1, min(_int(request.query_params.get("limit"), 50), 500))
         events = selectors.stream_events(stream_id=stream.pk, limit=limit)
         return Response(StreamEventSerializer(events, many=True).data)
+
+
+    @extend_schema(responses={200: MetricsSampleSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def metrics(self, request: Request, pk: str | None = None) -> Response:
+        """The stream's metrics over the last five minutes, about one sample a second, oldest first."""
+        stream = self.get_object()
+        return Response(selectors.stream_metrics_history(stream_id=stream.pk))
 
 
 class WorkerViewSet(viewsets.ViewSet):

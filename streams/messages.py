@@ -19,6 +19,7 @@ class FrameMessage(TypedDict):
 class MetricsMessage(TypedDict):
     type: Literal["stream.metrics"]
     stream_id: int
+    at: float  # unix time of the sample (the charts' x axis, live and from streams.metrics_history)
     fps: float  # frames processed per second, over the last window
     inference_ms: float  # mean Triton round trip (letterbox to decoded boxes) over the window
     detections: dict[str, int]  # class name -> count in the latest frame

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from streams import metrics_history
 from streams.models import Stream, StreamEvent, WorkerNode
 
 
@@ -15,6 +16,11 @@ def stream_get(*, stream_id: int) -> Stream | None:
 
 def stream_events(*, stream_id: int, limit: int = 50) -> QuerySet[StreamEvent]:
     return StreamEvent.objects.filter(stream_id=stream_id).order_by("-created_at", "-pk")[:limit]
+
+
+def stream_metrics_history(*, stream_id: int) -> list[metrics_history.MetricsSample]:
+    """The stream's metrics over the charts' window (five minutes), oldest first."""
+    return metrics_history.history_read(stream_id=stream_id)
 
 
 def worker_list() -> list[WorkerNode]:

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from streams import control, lifecycle, notify
+from streams import control, lifecycle, metrics_history, notify
 from streams.dispatch import dispatch_stream
 from streams.models import Stream, StreamEvent, WorkerNode
 from streams.sources import redact_source
@@ -189,6 +189,7 @@ def stream_delete(*, stream: Stream, actor: str = "") -> None:
     stream.delete()
     # The worker holding it wakes up, finds the stream gone and stops.
     control.send_command(stream_id, "sync")
+    metrics_history.history_clear(stream_id=stream_id)
     notify.streams_changed(stream_id, "deleted")
     logger.info("Stream %s deleted by %s", stream_id, actor or "system")
 

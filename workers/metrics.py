@@ -66,6 +66,7 @@ class StreamMetrics:
             message = MetricsMessage(
                 type="stream.metrics",
                 stream_id=self._stream_id,
+                at=round(time.time(), 3),
                 fps=round(self._window_frames / elapsed, 2),
                 inference_ms=round(1000 * self._window_inference_s / max(self._window_batches, 1), 2),
                 detections=self._detections,

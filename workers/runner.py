@@ -17,12 +17,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import redis
 from django.conf import settings
 from streamvision.camera.entities import StatusUpdate, UpdateSeverity
 from streamvision.stream.pipeline import InferencePipeline
 
-from streams import control, selectors, services
-from streams.messages import stream_group
+from streams import control, metrics_history, selectors, services
+from streams.messages import MetricsMessage, stream_group
 from streams.models import Stream
 from streams.sources import redact_source
 from workers.annotate import FrameAnnotator
@@ -234,7 +235,7 @@ class StreamRunner:
             self._report_observed(run)
             message = run.metrics.snapshot_if_due()
             if message is not None:
-                self._publisher.publish(stream_group(self._stream_id), dict(message))
+                self._publish_metrics(message)
 
     def _handle_commands(self, run: RunningPipeline, commands: list[str]) -> Outcome | None:
         stream = self._next_stream_state(commands)
@@ -263,6 +264,20 @@ class StreamRunner:
         if stream is None or stream.desired_state == Desired.STOPPED:
             return Outcome.STOP
         return stream
+
+    def _publish_metrics(self, message: MetricsMessage) -> None:
+        self._publisher.publish(stream_group(self._stream_id), dict(message))
+        sample = metrics_history.MetricsSample(
+            at=message["at"],
+            fps=message["fps"],
+            inference_ms=message["inference_ms"],
+            detections=message["detections"],
+            inference_errors=message["inference_errors"],
+        )
+        try:
+            metrics_history.history_append(stream_id=self._stream_id, sample=sample)
+        except redis.RedisError as error:  # the charts' history may miss a point; the stream must not stop
+            logger.warning("Stream %s: could not store its metrics: %s", self._stream_id, error)
 
     def _apply_pause(self, run: RunningPipeline) -> None:
         wanted = run.paused_wanted

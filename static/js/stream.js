@@ -94,16 +94,14 @@
     charts.add(metrics);
   }
 
-  // Three uPlot charts over a sliding window; the detections chart grows a series per class it meets.
+  // Three uPlot charts over the last five minutes; the detections chart grows a series per class it meets.
   const charts = (() => {
     if (typeof window.uPlot !== "function") {
       console.warn("uPlot is not loaded (run `make npm`); charts are off");
       return { add() {} };
     }
-    const times = [];
-    const fps = [];
-    const latency = [];
-    const classes = new Map(); // class name -> values aligned with times
+    const points = []; // { at, fps, latency, counts }, oldest first: live samples and the stored history
+    const classNames = [];
     const fpsChart = makeChart("chart-fps", [{ label: "fps", stroke: PALETTE[0], width: 2 }]);
     const latencyChart = makeChart("chart-latency", [{ label: "ms", stroke: PALETTE[1], width: 2 }]);
     const detectionsChart = makeChart("chart-detections", []);
@@ -132,30 +130,42 @@
       return { stroke: "#8d9aab", grid: { stroke: "rgb(255 255 255 / 0.06)" }, ticks: { stroke: "#283443" } };
     }
 
-    function add(metrics) {
-      const now = Date.now() / 1000;
-      times.push(now);
-      fps.push(metrics.fps ?? null);
-      latency.push(metrics.inference_errors && !metrics.inference_ms ? null : metrics.inference_ms ?? null);
-      const counts = metrics.detections || {};
-      for (const name of Object.keys(counts)) if (!classes.has(name)) addClass(name);
-      for (const [name, values] of classes) values.push(counts[name] ?? 0);
-      while (times.length && times[0] < now - WINDOW_S) {
-        times.shift(); fps.shift(); latency.shift();
-        for (const values of classes.values()) values.shift();
+    // Samples carry the worker's time (`at`); history and live messages overlap, so equal times are one point.
+    function add(...samples) {
+      for (const sample of samples) {
+        const at = typeof sample.at === "number" ? sample.at : Date.now() / 1000;
+        if (points.some((point) => point.at === at)) continue;
+        const failing = sample.inference_errors && !sample.inference_ms;
+        const point = { at, fps: sample.fps ?? null, latency: failing ? null : sample.inference_ms ?? null,
+                        counts: sample.detections || {} };
+        let index = points.length;
+        while (index > 0 && points[index - 1].at > at) index -= 1;
+        points.splice(index, 0, point);
+        for (const name of Object.keys(point.counts)) if (!classNames.includes(name)) addClass(name);
       }
-      fpsChart.setData([times, fps]);
-      latencyChart.setData([times, latency]);
-      detectionsChart.setData([times, ...classes.values()]);
-      for (const chart of [fpsChart, latencyChart, detectionsChart]) chart.el.dataset.points = String(times.length);
+      const newest = points.length ? points[points.length - 1].at : 0;
+      while (points.length && points[0].at < newest - WINDOW_S) points.shift();
+      render();
+    }
+
+    function render() {
+      const times = points.map((point) => point.at);
+      fpsChart.setData([times, points.map((point) => point.fps)]);
+      latencyChart.setData([times, points.map((point) => point.latency)]);
+      // A class absent from a sample counts 0 there (it was not seen in that frame).
+      const perClass = classNames.map((name) => points.map((point) => point.counts[name] ?? 0));
+      detectionsChart.setData([times, ...perClass]);
+      for (const chart of [fpsChart, latencyChart, detectionsChart]) {
+        chart.el.dataset.points = String(times.length);
+        chart.el.dataset.firstAt = times.length ? String(times[0]) : "";
+      }
     }
 
     function addClass(name) {
-      const values = times.map(() => 0); // the class was absent before it first appeared
-      classes.set(name, values);
-      const color = PALETTE[(classes.size - 1) % PALETTE.length];
-      detectionsChart.addSeries({ label: name, stroke: color, width: 2 }, classes.size);
-      detectionsChart.el.dataset.classes = [...classes.keys()].join(",");
+      classNames.push(name);
+      const color = PALETTE[(classNames.length - 1) % PALETTE.length];
+      detectionsChart.addSeries({ label: name, stroke: color, width: 2 }, classNames.length);
+      detectionsChart.el.dataset.classes = classNames.join(",");
     }
 
     return { add };
@@ -252,8 +262,19 @@
     setTimeout(pollEvents, EVENTS_POLL_MS);
   }
 
+  // The charts start with the last five minutes the worker stored, not empty; live points join them.
+  async function loadHistory() {
+    try {
+      const response = await SV.getJson(page.dataset.metricsUrl);
+      if (response.ok && !response.redirected) charts.add(...(await response.json()));
+    } catch {
+      // no history: the live points still come
+    }
+  }
+
   function start() {
     refreshPlaceholder();
+    loadHistory();
     socket = new SV.FrameSocket(page.dataset.wsPath, {
       onFrame: async (blob) => {
         await SV.paintBlob(canvas, blob);

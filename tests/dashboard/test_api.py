@@ -108,3 +108,26 @@ def test_bulk_create_reports_each_bad_item_and_stores_nothing(api):
     assert response.status_code == 400 and "1" in response.json()
     assert Stream.objects.count() == 0
     assert api.post("/api/streams/bulk/", {"name": "x"}, content_type="application/json").status_code == 400
+
+
+def test_metrics_history_is_served_per_stream_and_unknown_streams_are_404(api, tmp_path):
+    """GIVEN a stream whose worker stored two metrics samples WHEN its metrics are read through the API THEN
+    both come back oldest first; an unknown stream is 404."""
+    import time
+
+    from streams import metrics_history, services
+
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    stream = services.stream_create(name="cam", source=str(tmp_path / "clip.mp4"), start=False)
+    now = time.time()
+    for at in (now - 2, now - 1):
+        sample = {"at": at, "fps": 4.0, "inference_ms": 21.5, "detections": {"car": 3}, "inference_errors": 0}
+        metrics_history.history_append(stream_id=stream.pk, sample=sample)
+    try:
+        response = api.get(f"/api/streams/{stream.pk}/metrics/")
+        assert response.status_code == 200
+        assert [s["at"] for s in response.json()] == [now - 2, now - 1]
+        assert response.json()[0]["detections"] == {"car": 3}
+        assert api.get("/api/streams/999999/metrics/").status_code == 404
+    finally:
+        metrics_history.history_clear(stream_id=stream.pk)

@@ -5,6 +5,7 @@ screenshotted into test-artifacts/ (pyproject: --screenshot=only-on-failure).
 """
 
 import re
+import time
 import uuid
 
 import pytest
@@ -245,3 +246,25 @@ def test_wall_sends_frames_only_for_tiles_on_screen(new_context, live_stack):
         for stream in live_stack.api("GET", "/api/streams/").body or []:
             if stream["name"].startswith(prefix):
                 live_stack.api("DELETE", f"/api/streams/{stream['id']}/")
+
+
+def test_stream_page_charts_start_with_the_minutes_before_it_was_opened(new_context, live_stack, stream_name):
+    """GIVEN a stream that has been running for several seconds with nobody watching
+    WHEN its page is opened THEN the charts start at samples taken before the page was opened (from the
+    stored history), and live points keep joining them."""
+    source = str(live_stack.assets_dir / "traffic_highway.mp4")
+    stream = live_stack.api("POST", "/api/streams/", {"name": stream_name, "source": source, "max_fps": 3}).body
+    live_stack.wait_for_status(stream["id"], "running", timeout=60)
+    wait_until(lambda: len(live_stack.api("GET", f"/api/streams/{stream['id']}/metrics/").body) >= 4, timeout=30,
+               what="four stored metrics samples")
+    page = _logged_in_page(new_context, live_stack)
+    opened_at = time.time()
+    page.goto(f"{live_stack.url}/streams/{stream['id']}/")
+    page.wait_for_function("() => Number(document.querySelector('#chart-fps').dataset.points) >= 4",
+                           timeout=FRAMES_TIMEOUT_MS)
+    first_at = float(page.locator("#chart-fps").get_attribute("data-first-at"))
+    assert first_at < opened_at - 2
+    points = int(page.locator("#chart-fps").get_attribute("data-points"))
+    page.wait_for_function(f"() => Number(document.querySelector('#chart-latency').dataset.points) > {points}",
+                           timeout=FRAMES_TIMEOUT_MS)
+    assert float(page.locator("#chart-latency").get_attribute("data-first-at")) == first_at
