@@ -59,6 +59,23 @@ async def viewer(url: str, headers: dict, stop: asyncio.Event, stats: ViewerStat
                 stats.frames_total = payload["frames_total"]
 
 
+def viewers_in_process(url: str, headers: dict, count: int, stop, results) -> None:  # noqa: ANN001 - mp Event, Queue
+    """Entry of a child process: `count` viewers until `stop` is set, then their frame counts go on `results`.
+    Keeps the viewers' receive work (and its memory traffic) out of a process whose CPU is being measured."""
+
+    async def run() -> None:
+        done = asyncio.Event()
+        stats = [ViewerStats() for _ in range(count)]
+        tasks = [asyncio.create_task(viewer(url, headers, done, s)) for s in stats]
+        while not stop.is_set() and not any(task.done() for task in tasks):
+            await asyncio.sleep(0.05)
+        done.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        results.put([s.frames for s in stats])
+
+    asyncio.run(run())
+
+
 class StalledClient:
     """A client that opens the WebSocket, says it is ready once, and then never reads a byte (tiny receive
     buffer), like a browser tab frozen by the OS."""
