@@ -235,6 +235,23 @@ def streams_reconcile() -> int:
     return sum(_reconcile(stream, holders[stream.pk]) for stream in streams)
 
 
+def streams_mark_interrupted(*, reason: str = "the system restarted; starting again") -> int:
+    """At start-up: a stream still shown as held by a worker, whose lease is gone, was stopped by the restart,
+    not lost to a crash. Say so (a state change, not a "worker lost" error) before the reconciler starts it
+    again; one that was being stopped is simply stopped. Returns how many streams it marked."""
+    streams = list(Stream.objects.filter(status__in=lifecycle.HELD_STATUSES))
+    holders = control.lease_holders([stream.pk for stream in streams])
+    marked = 0
+    for stream in streams:
+        if holders[stream.pk] is not None:
+            continue  # a worker on another host still runs it
+        if stream.desired_state == Desired.STOPPED:
+            marked += _set_status(stream, Status.STOPPED, "")
+        else:
+            marked += _set_status(stream, Status.STARTING, reason)
+    return marked
+
+
 def stream_reconcile(*, stream_id: int) -> None:
     """Reconcile one stream now (after a change, or when its worker lets go of it)."""
     stream = Stream.objects.filter(pk=stream_id).first()

@@ -92,6 +92,28 @@ def test_a_stop_undone_before_the_holder_acted_wakes_the_holder_until_it_reports
         control.release_lease(stream.pk, "w1:1:a")
 
 
+def test_streams_interrupted_by_a_restart_start_again_without_a_worker_lost_error(clip, dispatched):
+    """GIVEN, at start-up, a stream shown running and one shown stopping, neither with a lease, and one shown
+    running whose worker (on another host) still holds it WHEN the start-up marks interrupted streams and
+    reconciles THEN the first is queued again with a "system restarted" state event and no error, the second
+    is stopped, and the third is left alone."""
+    running = _stream(clip, name="running", desired_state="running", status="running", worker="w1@old")
+    stopping = _stream(clip, name="stopping", desired_state="stopped", status="stopping", worker="w1@old")
+    elsewhere = _stream(clip, name="elsewhere", desired_state="running", status="running", worker="w2@other")
+    assert control.acquire_lease(elsewhere.pk, "w2@other:1:a", ttl_s=5)
+    try:
+        assert services.streams_mark_interrupted() == 2
+        services.streams_reconcile()
+    finally:
+        control.release_lease(elsewhere.pk, "w2@other:1:a")
+    assert dispatched == [(running.pk, "streams")]
+    assert StreamEvent.objects.filter(stream=running, kind="state", message__contains="system restarted").exists()
+    assert not StreamEvent.objects.filter(kind="error").exists()
+    stopping.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert (stopping.status, elsewhere.status) == (S.STOPPED, S.RUNNING)
+
+
 def test_failed_stream_waits_for_its_backoff_and_a_manual_restart_skips_it(clip, dispatched):
     """GIVEN a failed stream whose retry is 30 s away WHEN the reconciler runs THEN nothing is queued and the
     API would show the wait; WHEN the operator restarts it THEN it is queued at once."""

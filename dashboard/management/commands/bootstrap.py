@@ -27,7 +27,8 @@ class Command(BaseCommand):
         # Model records from Triton's repository index, so streams can pick a model from the first page view.
         catalog_services.models_sync_from_settings()
         # Start what should run now rather than at the reconciler's first beat; demo streams created
-        # below start on their own.
+        # below start on their own. Streams the last shutdown interrupted are not "worker lost" errors.
+        services.streams_mark_interrupted()
         services.streams_reconcile()
         if settings.DEMO_STREAMS:
             videos = [Path(settings.ASSETS_DIR) / name for name in self._demo_videos()]
