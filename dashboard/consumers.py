@@ -53,7 +53,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.pending_frame: bytes | None = None
         self.awaiting_ack = True  # the browser acks once when it is ready for the first frame
         self.refresher: asyncio.Task | None = None
-        self.frames_on = True
+        self.frames_on = False  # turned on below for a frame consumer, like a browser's {"on": true}
         self.registration_lock = asyncio.Lock()
         if not _is_authenticated(self.scope):
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -66,14 +66,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        groups = [stream_group(self.stream_id)]
+        await self.channel_layer.group_add(stream_group(self.stream_id), self.channel_name)
+        self.groups_joined.append(stream_group(self.stream_id))
         if self.size is not None:
-            groups.append(viewers.frame_group(self.stream_id, self.size))
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
-        if self.size is not None:
-            await self._sync_registration()
+            await self._switch_frames(True)
             self.refresher = asyncio.create_task(self._keep_registered())
         await self.accept()
         await self.send_json(status_payload(stream))
@@ -81,8 +77,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.refresher is not None:
             self.refresher.cancel()
-            self.frames_on = False
-            await self._sync_registration()
+            await self._switch_frames(False)
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -290,13 +290,13 @@
       framesWanted: document.visibilityState === "visible",
     });
     socket.open();
-    // A hidden tab needs no frames (the worker stops encoding them if nobody else watches); metrics keep
-    // the charts going.
-    document.addEventListener("visibilitychange", () => socket?.setFramesWanted(document.visibilityState === "visible"));
     setTimeout(pollStatus, STATUS_POLL_MS);
     setTimeout(pollEvents, EVENTS_POLL_MS);
   }
 
+  // A hidden tab needs no frames (the worker stops encoding them if nobody else watches); metrics keep
+  // the charts going.
+  document.addEventListener("visibilitychange", () => socket?.setFramesWanted(document.visibilityState === "visible"));
   window.addEventListener("pagehide", () => {
     if (socket) socket.close();
     socket = null;
