@@ -1,7 +1,6 @@
 """Child processes that never outlive their parent, and free ports for embedded servers."""
 
 import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -11,17 +10,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from workers.parent_death import set_parent_death_signal
+
 logger = logging.getLogger(__name__)
-_PR_SET_PDEATHSIG = 1
-
-
-def set_parent_death_signal(sig: int = signal.SIGKILL) -> None:
-    """Ask the kernel to send `sig` to this process when its parent dies (Linux only; no-op elsewhere)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:
-        return
-    libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -35,7 +35,7 @@ def _prepare_pool_process(**_: object) -> None:
     import django
 
     django.setup()
-    from stack.processes import set_parent_death_signal
+    from workers.parent_death import set_parent_death_signal
     from workers.runtime import configure_stream_runtime
 
     # A pool process must not outlive its worker, even if the worker is killed with SIGKILL.
