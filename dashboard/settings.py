@@ -42,19 +42,17 @@ def env_path(name: str, default: Path) -> Path:
     return Path(raw).expanduser().resolve() if raw else default
 
 
-def _secret_key(var_dir: Path) -> str:
-    """An explicit key wins; otherwise one is generated once and kept under var/ so sessions survive restarts."""
+def _secret_key(key_file: Path | None) -> str:
+    """An explicit key wins; else the key `manage.py bootstrap` (run by `make run`) keeps under var/, so every
+    process signs alike and sessions survive restarts. Before the first bootstrap (a fresh clone running
+    `manage.py check`, say) a key of this process only: reading settings never writes a file."""
     explicit = env_str("DJANGO_SECRET_KEY")
-    if explicit:
+    if explicit or key_file is None:
         return explicit
-    key_file = var_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    try:
+        return key_file.read_text().strip() or secrets.token_urlsafe(50)
+    except FileNotFoundError:
+        return secrets.token_urlsafe(50)
 
 
 # --- Paths ---------------------------------------------------------------------------------------
@@ -68,7 +66,9 @@ STREAM_MEDIA_DIRS = [Path(p).expanduser().resolve() for p in env_list("MEDIA_DIR
 ]
 
 # --- Core Django ---------------------------------------------------------------------------------
-SECRET_KEY = _secret_key(VAR_DIR)
+# Where bootstrap writes the generated key; None when DJANGO_SECRET_KEY gives one.
+SECRET_KEY_FILE = None if env_str("DJANGO_SECRET_KEY") else VAR_DIR / "secret_key"
+SECRET_KEY = _secret_key(SECRET_KEY_FILE)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -1,4 +1,5 @@
-"""Prepares a database for `make run`: migrate, an admin user, demo streams, and restarts what should run.
+"""Prepares a database for `make run`: the secret key file, migrate, an admin user, demo streams, and restarts
+what should run.
 
 Prints one JSON line on stdout for the launcher: {"username": ..., "password": ... or null}. A generated
 password appears there once, when the user is created, and never again.
@@ -14,13 +15,17 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from catalog import services as catalog_services
-from streams import services
+from dashboard.secret_key import secret_key_ensure
+from streams import demo, reconciler, status
 
 
 class Command(BaseCommand):
     help = "Migrate, ensure the admin user and demo streams, and resume streams that should run."
 
     def handle(self, *args: object, **options: object) -> None:
+        if settings.SECRET_KEY_FILE is not None:
+            # Before the web and worker processes start: they read it, so all of them sign alike.
+            secret_key_ensure(Path(settings.SECRET_KEY_FILE))
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         password = self._ensure_admin(settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD)
@@ -28,11 +33,11 @@ class Command(BaseCommand):
         catalog_services.models_sync_from_settings()
         # Start what should run now rather than at the reconciler's first beat; demo streams created
         # below start on their own. Streams the last shutdown interrupted are not "worker lost" errors.
-        services.streams_mark_interrupted()
-        services.streams_reconcile()
+        status.streams_mark_interrupted()
+        reconciler.streams_reconcile()
         if settings.DEMO_STREAMS:
             videos = [Path(settings.ASSETS_DIR) / name for name in self._demo_videos()]
-            services.demo_streams_ensure(videos=[v for v in videos if v.is_file()], max_fps=settings.DEMO_MAX_FPS)
+            demo.demo_streams_ensure(videos=[v for v in videos if v.is_file()], max_fps=settings.DEMO_MAX_FPS)
         self.stdout.write(json.dumps({"username": settings.ADMIN_USERNAME, "password": password}))
 
     @staticmethod
