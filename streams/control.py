@@ -3,21 +3,30 @@
 - lease (SET NX with a TTL, renewed by the holder's heartbeat): the fence that keeps exactly one pipeline
   per stream. A holder that cannot renew it stops its pipeline.
 - commands (a list the holder drains, blocking on it between its supervision ticks, so a command reaches
-  the pipeline in milliseconds): "sync" means "re-read the stream's desired state and settings",
-  "restart" rebuilds the pipeline. Desired state itself lives in the database; commands only wake the
-  holder, so a lost or repeated command never leaves a stream in the wrong state.
+  the pipeline in milliseconds): the `Command` vocabulary below. Desired state itself lives in the
+  database; commands only wake the holder, so a lost or repeated command never leaves a stream in the
+  wrong state.
 - dispatch ticket: set when a run task is queued, so the reconciler does not queue another while the
   first waits for a free worker; it expires, so a task lost with a killed worker is queued again.
 """
 
 import functools
-from typing import Literal
+import logging
+from enum import StrEnum
 
 import redis
 from django.conf import settings
 
-Command = Literal["sync", "restart"]
+logger = logging.getLogger(__name__)
 _PREFIX = "streamvision:stream"
+
+
+class Command(StrEnum):
+    """What a command asks of the worker holding a stream."""
+
+    SYNC = "sync"  # re-read the stream's desired state and settings, and follow them
+    RESTART = "restart"  # rebuild the pipeline
+    RELEASE = "release"  # let go of the stream: it was pinned to another queue, a worker there takes it
 
 
 @functools.cache
@@ -32,7 +41,7 @@ def _key(stream_id: int, name: str) -> str:
 def send_command(stream_id: int, command: Command) -> None:
     key = _key(stream_id, "commands")
     with redis_client().pipeline() as pipe:
-        pipe.rpush(key, command).expire(key, 60).execute()
+        pipe.rpush(key, Command(command).value).expire(key, 60).execute()
 
 
 def take_commands(stream_id: int, wait_s: float = 0.0) -> list[Command]:
@@ -45,7 +54,15 @@ def take_commands(stream_id: int, wait_s: float = 0.0) -> list[Command]:
     raw = [first[1] if isinstance(first, tuple | list) else first]
     with client.pipeline() as pipe:
         rest, _ = pipe.lrange(key, 0, -1).delete(key).execute()
-    return [item.decode() for item in raw + rest]  # type: ignore[misc]
+    return [_parse(item) for item in raw + rest]  # type: ignore[arg-type]
+
+
+def _parse(raw: bytes) -> Command:
+    try:
+        return Command(raw.decode())
+    except ValueError:  # a word this worker does not know still means "look at the stream again"
+        logger.warning("Unknown stream command %r; treating it as %s", raw, Command.SYNC)
+        return Command.SYNC
 
 
 def clear_commands(stream_id: int) -> None:

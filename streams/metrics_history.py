@@ -1,6 +1,6 @@
 """The last minutes of each stream's metrics, so a stream page opened now draws its charts from the start.
 
-Workers append one sample per metrics message (about one a second) to a capped Redis list per stream;
+Workers record each metrics message (about one a second) as a sample in a capped Redis list per stream;
 the API reads it back (`GET /api/streams/<id>/metrics/`). Live points keep arriving over the WebSocket; the
 page merges both by the sample time. The list expires when a stream stops reporting, so a deleted stream
 leaves nothing behind for long.
@@ -13,6 +13,7 @@ from typing import TypedDict
 import redis
 
 from streams.control import redis_client
+from streams.messages import MetricsMessage
 
 WINDOW_S = 300.0  # what the stream page charts show
 MAX_SAMPLES = 600  # two per second at most: the window survives a shorter metrics interval
@@ -29,6 +30,18 @@ class MetricsSample(TypedDict):
 
 def _key(stream_id: int) -> str:
     return f"{_PREFIX}:{stream_id}"
+
+
+def history_record(*, message: MetricsMessage, client: redis.Redis | None = None) -> None:
+    """Keep a worker's metrics message as the stream's next sample."""
+    sample = MetricsSample(
+        at=message["at"],
+        fps=message["fps"],
+        inference_ms=message["inference_ms"],
+        detections=message["detections"],
+        inference_errors=message["inference_errors"],
+    )
+    history_append(stream_id=message["stream_id"], sample=sample, client=client)
 
 
 def history_append(*, stream_id: int, sample: MetricsSample, client: redis.Redis | None = None) -> None:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from streams import services
+from streams import nodes
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +36,14 @@ class WorkerHeartbeat:
     def stop(self) -> None:
         self._stop.set()
         try:
-            services.worker_gone(name=self._name)
+            nodes.worker_gone(name=self._name)
         finally:
             connections.close_all()
 
     def _beat_forever(self) -> None:
         while not self._stop.is_set():
             try:
-                services.worker_heartbeat(
+                nodes.worker_heartbeat(
                     name=self._name,
                     hostname=socket.gethostname(),
                     pid=os.getpid(),

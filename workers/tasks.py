@@ -24,9 +24,9 @@ def run_stream(self: Task, stream_id: int) -> None:
 @app.task(name="workers.reconcile", ignore_result=True)
 def reconcile() -> int:
     """Celery beat runs this every few seconds on the control queue (see CELERY_BEAT_SCHEDULE)."""
-    from streams import services
+    from streams import reconciler
 
-    acted = services.streams_reconcile()
+    acted = reconciler.streams_reconcile()
     if acted:
         logger.info("Reconciler acted on %s stream(s)", acted)
     return acted
@@ -36,6 +36,6 @@ def reconcile() -> int:
 def prune_events() -> int:
     from django.conf import settings
 
-    from streams import services
+    from streams import events
 
-    return services.stream_events_prune(keep=settings.STREAM_EVENTS_KEEP)
+    return events.stream_events_prune(keep=settings.STREAM_EVENTS_KEEP)

@@ -85,9 +85,9 @@ def test_commands_are_logged_with_who_gave_them(api, monkeypatch):
     """GIVEN a stopped stream WHEN paused, resumed and stopped through the API THEN each answers 202 with the
     desired state and the event log lists the commands, newest first, with the user's name, and the state
     changes they caused."""
-    from streams import services
+    from streams import reconciler
 
-    monkeypatch.setattr(services, "dispatch_stream", lambda stream_id, queue: None)
+    monkeypatch.setattr(reconciler, "dispatch_stream", lambda stream_id, queue: None)
     stream_id = api.post("/api/streams/", {"name": "cam", "source": "0", "start": False},
                          content_type="application/json").json()["id"]
     for command, desired in (("pause", "paused"), ("resume", "running"), ("stop", "stopped")):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from streams import services
+from streams import reconciler, services
 from streams.models import Stream, StreamEvent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.lifecycle]
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.lifecycle]
 def test_list_actions_set_the_desired_state_of_the_selected_streams(admin_client, monkeypatch, action, desired):
     """GIVEN two stopped streams WHEN an admin list action is applied to one THEN only that one changes its
     desired state, and its event log names the admin."""
-    monkeypatch.setattr(services, "dispatch_stream", lambda stream_id, queue: None)
+    monkeypatch.setattr(reconciler, "dispatch_stream", lambda stream_id, queue: None)
     chosen = services.stream_create(name="a", source="0", start=False)
     other = services.stream_create(name="b", source="0", start=False)
     response = admin_client.post(

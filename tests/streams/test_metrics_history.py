@@ -6,6 +6,7 @@ import pytest
 
 from streams import metrics_history, services
 from streams.control import redis_client
+from streams.messages import MetricsMessage
 
 
 @pytest.fixture
@@ -30,6 +31,19 @@ def test_history_keeps_the_last_five_minutes_oldest_first(stream_id):
     samples = metrics_history.history_read(stream_id=stream_id)
     assert [s["fps"] for s in samples] == [2.0, 3.0]
     assert samples[-1] == _sample(now, 3.0)
+
+
+def test_a_workers_metrics_message_is_kept_as_a_sample(stream_id):
+    """GIVEN a metrics message as a worker publishes it WHEN recorded THEN the history holds it as a sample:
+    time, fps, latency, detections and errors, without the live-only fields."""
+    message = MetricsMessage(
+        type="stream.metrics", stream_id=stream_id, at=time.time(), fps=4.5, inference_ms=18.25,
+        detections={"car": 3}, frames_total=120, inference_errors=1, last_error="timeout", origin="w1:1:a",
+    )
+    metrics_history.history_record(message=message)
+    assert metrics_history.history_read(stream_id=stream_id) == [
+        {"at": message["at"], "fps": 4.5, "inference_ms": 18.25, "detections": {"car": 3}, "inference_errors": 1}
+    ]
 
 
 def test_history_is_capped_and_expires(stream_id):

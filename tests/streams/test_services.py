@@ -1,8 +1,13 @@
+"""The operator's writes (streams/services.py): validation, commands, settings changes, and what they tell the
+worker and the web consumers, on a real database, a real Valkey and the real channel layer."""
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from streams import control, services
 from streams.models import Stream
+
+S = Stream.Status
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.lifecycle]
 
@@ -57,17 +62,6 @@ def test_stop_of_a_held_stream_sends_the_worker_a_command(media_dir):
         control.release_lease(stream.pk, "worker-x")
 
 
-def test_lease_is_exclusive_and_only_its_holder_renews_or_releases_it():
-    """GIVEN a lease held by A WHEN B tries to take, renew or release it THEN nothing changes for A."""
-    assert control.acquire_lease(9001, "A", ttl_s=5)
-    assert not control.acquire_lease(9001, "B", ttl_s=5)
-    assert not control.renew_lease(9001, "B", ttl_s=5)
-    control.release_lease(9001, "B")
-    assert control.lease_holder(9001) == "A"
-    control.release_lease(9001, "A")
-    assert control.lease_holder(9001) is None
-
-
 def test_fixing_the_source_of_a_failed_stream_starts_it_again(media_dir):
     """GIVEN a stream that should run but failed and no worker holds WHEN its source is corrected
     THEN it is starting again; while a worker holds it, the worker is told to restart instead."""
@@ -83,8 +77,68 @@ def test_fixing_the_source_of_a_failed_stream_starts_it_again(media_dir):
     assert control.acquire_lease(stream.pk, "worker-y", ttl_s=5)
     try:
         services.stream_update(stream=stream, max_fps=7.0)
-        assert control.take_commands(stream.pk) == ["restart"]
+        assert control.take_commands(stream.pk) == [control.Command.RESTART]
         services.stream_update(stream=stream, confidence=0.5, classes=["car"])
-        assert control.take_commands(stream.pk) == ["sync"]
+        assert control.take_commands(stream.pk) == [control.Command.SYNC]
+        services.stream_update(stream=stream, queue="gpu")
+        assert control.take_commands(stream.pk) == [control.Command.RELEASE]
     finally:
         control.release_lease(stream.pk, "worker-y")
+
+
+def test_stop_pause_resume_restart_are_idempotent_from_every_status(make_stream, dispatched):
+    """GIVEN a stream in each observed status, with no worker WHEN each command is given twice THEN the
+    desired state is as asked, no error is raised, and a stop leaves it stopped."""
+    commands = {
+        "stop": (services.stream_stop, "stopped"),
+        "pause": (services.stream_pause, "paused"),
+        "resume": (services.stream_resume, "running"),
+        "restart": (services.stream_restart, "running"),
+    }
+    for status in S.values:
+        for verb, (command, desired) in commands.items():
+            stream = make_stream(name=f"{status}-{verb}", desired_state="running", status=status)
+            command(stream=stream)
+            command(stream=stream)
+            stream.refresh_from_db()
+            assert stream.desired_state == desired, (status, verb)
+            if verb == "stop":
+                assert stream.status == S.STOPPED, (status, verb)
+            else:
+                assert stream.status == S.STARTING, (status, verb)
+
+
+def test_bulk_create_is_all_or_nothing(clip):
+    """GIVEN a list of streams with one bad item WHEN bulk-created THEN nothing is stored and the error names
+    the item; GIVEN a good list THEN all are stored."""
+    with pytest.raises(ValidationError) as error:
+        services.streams_bulk_create(items=[{"name": "a", "source": clip}, {"name": "b", "source": "nope"}])
+    assert "1" in error.value.message_dict
+    assert Stream.objects.count() == 0
+    created = services.streams_bulk_create(items=[{"name": f"s{i}", "source": clip, "start": False} for i in range(3)])
+    assert [s.name for s in created] == ["s0", "s1", "s2"]
+
+
+def test_a_command_tells_the_consumers_once_whether_or_not_the_status_moves(make_stream, dispatched, inbox):
+    """GIVEN a stopped stream no worker holds, and a consumer listening WHEN it is started THEN the consumer
+    hears one status message (starting, desired running) and one list update; GIVEN a running stream a worker
+    holds WHEN it is paused THEN the status waits for the worker, and the consumer hears the new desired state
+    once."""
+    stopped = make_stream(name="stopped", desired_state="stopped", status="stopped")
+    listener = inbox(stopped.pk)
+    services.stream_start(stream=stopped)
+    assert [(m["type"], m.get("status"), m.get("desired_state")) for m in listener.take()] == [
+        ("stream.status", "starting", "running"), ("streams.changed", None, None)
+    ]
+
+    held = make_stream(name="held", desired_state="running", status="running")
+    listener = inbox(held.pk)
+    assert control.acquire_lease(held.pk, "w1:1:a", ttl_s=5)
+    try:
+        services.stream_pause(stream=held)
+        assert control.take_commands(held.pk) == [control.Command.SYNC]
+    finally:
+        control.release_lease(held.pk, "w1:1:a")
+    assert [(m["type"], m.get("status"), m.get("desired_state")) for m in listener.take()] == [
+        ("stream.status", "running", "paused"), ("streams.changed", None, None)
+    ]
