@@ -1,4 +1,4 @@
-"""The stream state machine, written down in docs/lifecycle.md and enforced by streams.services.
+"""The stream state machine, written down in docs/lifecycle.md and enforced by streams.status.
 
 Desired state is the operator's (running, paused, stopped); status is what the system observes. Only the
 transitions below are accepted; a report that breaks them (a late report from a pipeline that has since

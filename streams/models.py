@@ -26,7 +26,7 @@ queue_name_validator = RegexValidator(
 class Stream(models.Model):
     """A video source the operator wants analysed. Desired state is the operator's; status is the system's.
 
-    The state machine (docs/lifecycle.md) is enforced by streams.services and streams.lifecycle.
+    The state machine (docs/lifecycle.md) is enforced by streams.status and streams.lifecycle.
     """
 
     class DesiredState(models.TextChoices):
