@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import redis
 from django.conf import settings
-from streamvision.stream.pipeline import InferencePipeline
 
 from streams import control, metrics_history, reconciler, selectors, status
 from streams.control import Command
@@ -65,6 +64,9 @@ def build_pipeline(
     stream: Stream, detector: DetectsObjects, *, annotator: FrameAnnotator, publisher: Publishes, origin: str
 ) -> RunningPipeline:
     """The stream's InferencePipeline (not started yet): inference → annotated, published frames."""
+    # Imported here: streamvision freezes its process options at first import (workers.runtime sets them).
+    from streamvision.stream.pipeline import InferencePipeline
+
     metrics = StreamMetrics(stream.pk, origin=origin)
     watch = PipelineWatch()
     live = LiveSettings(confidence=stream.confidence, iou=settings.NMS_IOU, classes=frozenset(stream.classes))
