@@ -35,7 +35,8 @@ def breaches(path: Path) -> list[str]:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 length = node.end_lineno - node.lineno + 1  # type: ignore[operator]
                 if length > MAX_FUNCTION_LINES:
-                    found.append(f"{relative}:{node.lineno} {node.name}() is {length} lines (limit {MAX_FUNCTION_LINES})")
+                    limit = f"(limit {MAX_FUNCTION_LINES})"
+                    found.append(f"{relative}:{node.lineno} {node.name}() is {length} lines {limit}")
     return found
 
 

@@ -29,7 +29,7 @@ from streams.sources import redact_source
 from workers.annotate import FrameAnnotator
 from workers.metrics import StreamMetrics
 from workers.sources import video_reference
-from workers.stages import AnnotatedFrameSink, DetectsObjects, FrameInference, LiveSettings, Publishes
+from workers.stages import DetectsObjects, FrameInference, FrameSink, LiveSettings, Publishes
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,8 @@ class StreamRunner:
         metrics = StreamMetrics(stream.pk, origin=self._holder)
         watch = PipelineWatch()
         live = LiveSettings(confidence=stream.confidence, iou=settings.NMS_IOU, classes=frozenset(stream.classes))
-        sink = AnnotatedFrameSink(stream.pk, self._annotator, self._publisher, metrics, origin=self._holder)
+        sink = FrameSink.init(stream_id=stream.pk, origin=self._holder, annotator=self._annotator,
+                              publisher=self._publisher, metrics=metrics, live=live)  # fmt: skip
         pipeline = InferencePipeline.init_with_custom_logic(
             video_reference=video_reference(stream.source),
             on_video_frame=FrameInference(detector, metrics, live),
