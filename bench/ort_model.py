@@ -5,7 +5,15 @@ letterbox, decode + NMS and source-pixel mapping around it as around our Triton 
 import numpy as np
 import onnxruntime as ort
 
-from yolo_triton.contract import ModelSpec, class_count, fit_names, guess_layout, parse_names, to_model_input
+from yolo_triton.contract import (
+    NCHW_FLOAT32,
+    ModelSpec,
+    class_count,
+    fit_names,
+    guess_layout,
+    parse_names,
+    to_model_input,
+)
 from yolo_triton.prepost import Detector
 
 
@@ -40,5 +48,5 @@ def _spec(session: ort.InferenceSession) -> ModelSpec:
     return ModelSpec(
         input_name=model_input.name, output_name=output.name,
         input_size=(int(model_input.shape[2]), int(model_input.shape[3])), max_batch_size=0,
-        class_names=tuple(fit_names(names, class_count(layout, dims))), layout=layout, input_format="nchw_float32",
+        class_names=tuple(fit_names(names, class_count(layout, dims))), layout=layout, input_format=NCHW_FLOAT32,
     )  # fmt: skip

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import supervision as sv
 
-from yolo_triton.contract import ModelSpec
+from yolo_triton.contract import YOLOV8, ModelSpec
 from yolo_triton.decode import Boxes, decode_output
 
 PAD_VALUE = 114
@@ -94,7 +94,7 @@ def decode(raw: np.ndarray, *, letterbox: Letterbox, confidence: float, iou: flo
     """Boxes in source pixels from ONE image's raw YOLOv8/11 output [4+C, A]."""
     if raw.ndim != 2 or raw.shape[0] <= 4:
         raise ValueError(f"expected raw YOLO output [4+C, A], got shape {raw.shape}")
-    boxes = decode_output(raw, layout="yolov8", confidence=confidence, iou=iou, max_detections=max_detections)
+    boxes = decode_output(raw, layout=YOLOV8, confidence=confidence, iou=iou, max_detections=max_detections)
     return to_source(boxes, letterbox)
 
 
