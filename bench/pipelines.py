@@ -63,9 +63,9 @@ def _transport(detector: Any) -> dict:
 def baseline(spec: dict, opened: Any, closed: Any, results: Any) -> None:
     """N streams in one InferencePipeline with ONNX Runtime in-process, the way users run it without Triton."""
     try:
-        from bench.ort_model import OrtDetector
+        from bench.ort_model import ort_detector
 
-        detector = OrtDetector(spec["onnx"], threads=spec.get("ort_threads", 2))
+        detector = ort_detector(spec["onnx"], threads=spec.get("ort_threads", 2))
         sources = [LoopingVideo(spec["video"], spec.get("fps")) for _ in range(spec["streams"])]
 
         def infer(frames: list) -> list:

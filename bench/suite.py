@@ -102,7 +102,7 @@ def _quantile(values: list[float], q: float) -> float | None:
 
 def _letterboxed_frame(url: str, video: str):  # noqa: ANN202 - numpy array
     from workers.triton import TritonModel
-    from workers.yolo import letterbox
+    from yolo_triton.prepost import prepare
 
     model = TritonModel.init(url=url, model_name="yolo", transport="http")
     model.close()
@@ -111,7 +111,7 @@ def _letterboxed_frame(url: str, video: str):  # noqa: ANN202 - numpy array
     capture.release()
     if not ok:
         raise SystemExit(f"cannot read {video}")
-    return letterbox(frame, model.input_size)[0]
+    return prepare([frame], model.spec.input_size).pixels[0]
 
 
 def _start_triton(args: argparse.Namespace, onnx: Path, work_dir: Path):  # noqa: ANN202 - EmbeddedTriton

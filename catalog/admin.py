@@ -9,10 +9,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from catalog.forms import ImportModelForm
-from catalog.models import InferenceModel
+from catalog.models import UNKNOWN, InferenceModel
 from catalog.onnx_tools import ImportRefusedError
 from catalog.services import model_import_from_settings, models_sync, triton_from_settings
-from catalog.triton_api import TritonApiError
+from yolo_triton.admin import TritonAdminError
 
 
 @admin.register(InferenceModel)
@@ -22,6 +22,7 @@ class InferenceModelAdmin(admin.ModelAdmin):
     list_filter = ("state", "layout")
     search_fields = ("name",)
     readonly_fields = [f.name for f in InferenceModel._meta.fields]
+    empty_value_display = UNKNOWN  # layout and batch size of a model Triton has not loaded
     actions = ["sync_from_triton"]
     change_list_template = "admin/catalog/change_list.html"
 
@@ -40,7 +41,7 @@ class InferenceModelAdmin(admin.ModelAdmin):
             return
         try:
             result = models_sync(triton=triton)
-        except TritonApiError as exc:
+        except TritonAdminError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
         self.message_user(request, f"Ready: {result.ready}; unavailable: {result.unavailable}; "

@@ -3,12 +3,13 @@
 Whatever is wrong raises ImportRefusedError with a reason an operator can act on.
 """
 
-import ast
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from yolo_triton.contract import parse_names
 
 logger = logging.getLogger(__name__)
 BATCH_DIM = "batch"
@@ -49,23 +50,13 @@ def inspect(path: Path) -> OnnxReport:
         raise ImportRefusedError(f"output {model.graph.output[0].name!r} is {out_shape}; expected [N, 4+C, A], "
                             "[N, A, 5+C] or [N, K, 6]")  # fmt: skip
     batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
-    names = _names({p.key: p.value for p in model.metadata_props}.get("names"))
+    names = parse_names({p.key: p.value for p in model.metadata_props}.get("names"))
     return OnnxReport(shape[2], shape[3], batch, out_shape, names)
 
 
 def _shape(value) -> list[int | str]:  # noqa: ANN001 - onnx.ValueInfoProto
     dims = value.type.tensor_type.shape.dim
     return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in dims]
-
-
-def _names(raw: str | None) -> list[str]:
-    try:
-        parsed = ast.literal_eval(raw) if raw else None
-    except (ValueError, SyntaxError):
-        return []
-    if isinstance(parsed, dict):
-        return [str(parsed[key]) for key in sorted(parsed)]
-    return [str(name) for name in parsed] if isinstance(parsed, list | tuple) else []
 
 
 def make_batch_dynamic(source: Path, target: Path) -> str | None:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from catalog import onnx_tools
 from catalog.models import InferenceModel
 from catalog.onnx_tools import ImportRefusedError
-from catalog.triton_api import TritonApiError, TritonRepository, describe
+from yolo_triton.admin import TritonAdmin, TritonAdminError
+from yolo_triton.contract import config_class_names, parse_config
 
 logger = logging.getLogger(__name__)
 PREPARE_SCRIPT = Path(__file__).resolve().parents[1] / "triton" / "prepare_repository.py"
@@ -42,7 +43,7 @@ class ImportResult:
     notes: list[str]
 
 
-def models_sync(*, triton: TritonRepository) -> SyncResult:
+def models_sync(*, triton: TritonAdmin) -> SyncResult:
     """Make the records match Triton's repository index; records of models no longer there become missing."""
     ready, unavailable = [], []
     seen = set()
@@ -65,8 +66,23 @@ def models_sync(*, triton: TritonRepository) -> SyncResult:
     return SyncResult(sorted(ready), sorted(unavailable), missing)
 
 
+def describe(config: dict) -> dict:
+    """Record fields from a served config (HTTP JSON form), read by the contract the workers use. A config
+    the workers could not use leaves layout and input size unknown, and says why in `reason`."""
+    try:
+        spec = parse_config(config)
+    except ValueError as exc:
+        return {"class_names": config_class_names(config), "max_batch_size": int(config.get("max_batch_size", 0)),
+                "layout": None, "server_side_nms": None, "input_height": 0, "input_width": 0,
+                "reason": f"not usable by the workers: {exc}"[:2000]}  # fmt: skip
+    height, width = spec.input_size
+    return {"input_height": height, "input_width": width, "class_names": list(spec.class_names),
+            "layout": spec.layout, "server_side_nms": spec.server_side,
+            "max_batch_size": spec.max_batch_size}  # fmt: skip
+
+
 def _record(name: str, fields: dict, **extra: str) -> InferenceModel:
-    defaults = fields | extra | {"state": InferenceModel.State.READY, "reason": "", "synced_at": timezone.now()}
+    defaults = {"state": InferenceModel.State.READY, "reason": "", "synced_at": timezone.now()} | fields | extra
     model, _ = InferenceModel.objects.update_or_create(name=name, defaults=defaults)
     return model
 
@@ -77,7 +93,7 @@ def model_import(
     name: str,
     repository: Path,
     triton_python: Path,
-    triton: TritonRepository | None,
+    triton: TritonAdmin | None,
     protected: frozenset[str] = frozenset(),
     progress: Progress = lambda _: None,
 ) -> ImportResult:
@@ -100,9 +116,10 @@ def model_import(
     if triton is None:
         notes.append("Triton is not configured here: the entry loads when the embedded server starts")
     progress("Recording the model")
+    # Not loaded: what the file says is known; what Triton would serve (layout, batch size) is not.
     fields = describe(triton.config(name)) if loaded else {
         "input_height": report.height, "input_width": report.width, "class_names": report.class_names,
-        "layout": "nms", "server_side_nms": True, "max_batch_size": 8 if report.static_batch is None else 1,
+        "layout": None, "server_side_nms": None, "max_batch_size": None,
     }  # fmt: skip
     model = _record(name, fields, source_file=onnx_path.name)
     if not loaded:
@@ -137,7 +154,7 @@ def _prepare(source: Path, name: str, staging: Path, triton_python: Path) -> Non
 
 
 def _swap_and_load(
-    name: str, entry: Path, repository: Path, triton: TritonRepository | None, progress: Progress
+    name: str, entry: Path, repository: Path, triton: TritonAdmin | None, progress: Progress
 ) -> bool:
     """Move the new entry in (keeping the old one aside) and load it; put the old one back if that fails."""
     target = repository / name
@@ -151,7 +168,7 @@ def _swap_and_load(
     progress("Loading the model in Triton")
     try:
         triton.load(name)
-    except TritonApiError as exc:
+    except TritonAdminError as exc:
         shutil.rmtree(target, ignore_errors=True)
         if previous.exists():
             previous.rename(target)
@@ -163,25 +180,25 @@ def _swap_and_load(
     return True
 
 
-def _unload_quietly(triton: TritonRepository, name: str) -> None:
+def _unload_quietly(triton: TritonAdmin, name: str) -> None:
     try:
         triton.unload(name)
-    except TritonApiError as exc:
+    except TritonAdminError as exc:
         logger.info("Unloading the failed %s: %s", name, exc)
 
 
-def _reload_quietly(triton: TritonRepository, name: str) -> None:
+def _reload_quietly(triton: TritonAdmin, name: str) -> None:
     try:
         triton.load(name)
-    except TritonApiError as exc:
+    except TritonAdminError as exc:
         logger.warning("Could not reload the previous %s after a failed import: %s", name, exc)
 
 
-def triton_from_settings() -> TritonRepository | None:
+def triton_from_settings() -> TritonAdmin | None:
     """The configured Triton (the launcher passes the embedded server's URL down), or None when there is none."""
     from django.conf import settings
 
-    return TritonRepository(settings.TRITON_URL, timeout_s=120) if settings.TRITON_URL else None
+    return TritonAdmin(settings.TRITON_URL, timeout_s=120) if settings.TRITON_URL else None
 
 
 def model_import_from_settings(*, onnx_path: Path, name: str, progress: Progress = lambda _: None) -> ImportResult:
@@ -201,6 +218,6 @@ def models_sync_from_settings() -> SyncResult | None:
         return None
     try:
         return models_sync(triton=triton)
-    except TritonApiError as exc:
+    except TritonAdminError as exc:
         logger.warning("Model catalog not synced: %s", exc)
         return None

@@ -2,17 +2,15 @@
 and the broker. Every check has a short timeout and reports a failure as text instead of raising, so the page
 always renders, and says exactly what is wrong."""
 
-import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
 
 from streams.control import redis_client
+from yolo_triton.admin import TritonAdmin, TritonAdminError, TritonUnreachableError
 
 logger = logging.getLogger(__name__)
 
@@ -68,27 +66,30 @@ def broker_health() -> Check:
 
 
 def triton_health(url: str | None = None) -> TritonHealth:
-    base = _base_url(url if url is not None else settings.TRITON_URL)
-    if not base:
+    admin = TritonAdmin(url if url is not None else settings.TRITON_URL, timeout_s=TIMEOUT_S)
+    if not admin.url:
         return TritonHealth(url="", check=Check(False, "TRITON_URL is not set"))
+    base = f"http://{admin.url}"
     started = time.perf_counter()
     try:
-        _request(base + "/v2/health/ready")
+        if not admin.ready():
+            return TritonHealth(url=base, check=Check(False, "up, not ready", _ms_since(started)))
         latency = _ms_since(started)
-        version = _request(base + "/v2").get("version", "")
-        models = _models(base)
-    except (OSError, ValueError) as error:
-        return TritonHealth(url=base, check=Check(False, _describe(error)))
+        version = admin.metadata().get("version", "")
+        models = _models(admin)
+    except TritonUnreachableError as error:
+        return TritonHealth(url=base, check=Check(False, f"unreachable: {error.__cause__}"))
+    except TritonAdminError as error:
+        return TritonHealth(url=base, check=Check(False, str(error)))
     loaded = sum(1 for model in models if model.state == "READY")
-    return TritonHealth(url=base, check=Check(True, f"ready, {loaded} model(s) loaded", latency), version=version,
-                        models=models)
+    return TritonHealth(url=base, check=Check(True, f"ready, {loaded} model(s) loaded", latency),
+                        version=version, models=models)  # fmt: skip
 
 
-def _models(base: str) -> list[ModelStats]:
-    index = _request(base + "/v2/repository/index", method="POST", body=b"{}")
-    stats = {entry["name"]: entry for entry in _request(base + "/v2/models/stats").get("model_stats", [])}
+def _models(admin: TritonAdmin) -> list[ModelStats]:
+    stats = {entry["name"]: entry for entry in admin.statistics()}
     models = []
-    for entry in index:
+    for entry in admin.index():
         model = ModelStats(name=entry["name"], version=str(entry.get("version", "")), state=entry.get("state", ""))
         _fill_stats(model, stats.get(model.name))
         models.append(model)
@@ -112,28 +113,6 @@ def _mean_ms(duration: dict | None) -> float | None:
     if not duration or not int(duration.get("count", 0)):
         return None
     return round(int(duration["ns"]) / int(duration["count"]) / 1e6, 2)
-
-
-def _request(url: str, method: str = "GET", body: bytes | None = None) -> dict | list:
-    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 - our own Triton URL
-        raw = response.read()
-    return json.loads(raw) if raw else {}
-
-
-def _base_url(url: str) -> str:
-    url = (url or "").strip().rstrip("/")
-    if url and "://" not in url:
-        url = "http://" + url
-    return url
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, urllib.error.HTTPError):
-        return f"HTTP {error.code} {error.reason}"
-    if isinstance(error, urllib.error.URLError):
-        return f"unreachable: {error.reason}"
-    return f"{type(error).__name__}: {error}"
 
 
 def _ms_since(started: float) -> float:

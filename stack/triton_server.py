@@ -4,24 +4,21 @@ The wheel is used only for its binary and python backend; the model runs ONNX Ru
 (numpy 1.x, which the backend stub needs). Launch recipe: DESIGN.md, "Triton on a CPU machine".
 """
 
-import json
 import logging
 import os
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from stack.processes import free_port, spawn, stop_process, wait_until
+from stack.triton_shm import clean_stale_shm, mapped_regions
+from yolo_triton.admin import TritonAdmin, TritonAdminError, TritonUnreachableError
 
 logger = logging.getLogger(__name__)
 PREPARE_SCRIPT = Path(__file__).resolve().parents[1] / "triton" / "prepare_repository.py"
-_SHM_PREFIX = "triton_python_backend_"
-_SHM_MIN_AGE_S = 300  # a younger region may belong to a server that is starting right now
 
 
 class EmbeddedTriton:
@@ -91,7 +88,7 @@ class EmbeddedTriton:
         started = time.monotonic()
         self._proc = spawn(cmd, env=self._env(libdir), log_path=self.log_path, cwd=self.work_dir)
         self._wait_ready(timeout)
-        self._shm_regions = _mapped_regions(self._proc.pid)
+        self._shm_regions = mapped_regions(self._proc.pid)
         logger.info("Triton ready at %s in %.2f s (model %s)", self.url, time.monotonic() - started, self.model_name)
 
     def _wait_ready(self, timeout: float) -> None:
@@ -219,22 +216,19 @@ class EmbeddedTriton:
         if self._proc is None or self._proc.poll() is not None:
             code = None if self._proc is None else self._proc.returncode
             raise RuntimeError(f"tritonserver exited with code {code}")
-        url = f"http://{self.url}/v2/models/{self.model_name}/ready"
+        admin = TritonAdmin(self.url, timeout_s=1)
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                return response.status == 200
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            self._raise_if_unavailable()
-            return False
+            if admin.model_ready(self.model_name):
+                return True
+            self._raise_if_unavailable(admin.index())
+        except TritonUnreachableError:
+            pass  # not listening yet
+        except TritonAdminError as exc:
+            logger.debug("Triton not ready yet: %s", exc)
+        return False
 
-    def _raise_if_unavailable(self) -> None:
+    def _raise_if_unavailable(self, index: list[dict]) -> None:
         """Fail at once, with Triton's reason, when the default model failed to load (not still loading)."""
-        request = urllib.request.Request(f"http://{self.url}/v2/repository/index", data=b"{}", method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=1) as response:
-                index = json.loads(response.read())
-        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
-            return  # not listening yet
         for entry in index:
             failed = entry.get("state") == "UNAVAILABLE" and entry.get("reason", "") not in ("", "unloaded")
             if entry.get("name") == self.model_name and failed:
@@ -247,16 +241,6 @@ class EmbeddedTriton:
             return f"(no log: {exc})"
 
 
-def _mapped_regions(pid: int) -> list[Path]:
-    """The python-backend shared-memory files a process maps (its stubs map the same ones)."""
-    try:
-        maps = Path(f"/proc/{pid}/maps").read_text()
-    except OSError:
-        return []
-    found = {line.split(None, 5)[-1] for line in maps.splitlines() if f"/dev/shm/{_SHM_PREFIX}" in line}
-    return sorted(Path(path.removesuffix(" (deleted)")) for path in found)
-
-
 def _distinct_free_ports(count: int) -> list[int]:
     # A port is free again once its probe socket closes, so the kernel may hand the same one out twice.
     ports: list[int] = []
@@ -267,60 +251,3 @@ def _distinct_free_ports(count: int) -> list[int]:
     return ports
 
 
-def clean_stale_shm(shm_dir: Path = Path("/dev/shm")) -> None:
-    """Remove python-backend regions left by crashed servers: ours, old, and mapped by no live process."""
-    try:
-        candidates = [
-            p for p in shm_dir.glob(f"{_SHM_PREFIX}*")
-            if p.stat().st_uid == os.getuid() and time.time() - p.stat().st_mtime > _SHM_MIN_AGE_S
-        ]  # fmt: skip
-    except OSError:
-        return
-    if not candidates:
-        return
-    mapped = _mapped_shm_paths()
-    if mapped is None:
-        return  # cannot tell who owns them: leave them
-    for path in candidates:
-        if str(path) not in mapped:
-            logger.info("Removing stale Triton shared memory %s", path)
-            path.unlink(missing_ok=True)
-
-
-def _mapped_shm_paths() -> set[str] | None:
-    """/dev/shm paths that live Triton processes map or hold open; None if one of them cannot be inspected."""
-    paths: set[str] = set()
-    for proc_dir in _triton_processes():
-        try:
-            for line in (proc_dir / "maps").read_text().splitlines():
-                if "/dev/shm/" in line:
-                    paths.add(line.split(None, 5)[-1].removesuffix(" (deleted)"))
-            paths.update(_open_paths(proc_dir))
-        except FileNotFoundError:
-            continue  # exited while we looked
-        except OSError:
-            return None
-    return paths
-
-
-def _triton_processes() -> list[Path]:
-    """Servers and backend stubs, by name: `comm` is readable even where `maps` of other processes is not."""
-    found = []
-    for proc_dir in Path("/proc").glob("[0-9]*"):
-        try:
-            name = (proc_dir / "comm").read_text().strip()
-        except OSError:
-            continue
-        if name.startswith(("tritonserver", "triton_python")):
-            found.append(proc_dir)
-    return found
-
-
-def _open_paths(proc_dir: Path) -> set[str]:
-    paths = set()
-    for fd in (proc_dir / "fd").iterdir():
-        try:
-            paths.add(os.readlink(fd))
-        except FileNotFoundError:
-            continue  # closed while we looked
-    return paths

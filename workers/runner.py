@@ -28,7 +28,7 @@ from workers.metrics import StreamMetrics
 from workers.observe import PipelineWatch, observe
 from workers.pipeline import PipelineConfig, RunningPipeline
 from workers.sources import video_reference
-from workers.stages import AnnotatedFrameSink, DetectsObjects, FrameInference, LiveSettings, Publishes
+from workers.stages import DetectsObjects, FrameInference, FrameSink, LiveSettings, Publishes
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,9 @@ def build_pipeline(
     metrics = StreamMetrics(stream.pk, origin=origin)
     watch = PipelineWatch()
     live = LiveSettings(confidence=stream.confidence, iou=settings.NMS_IOU, classes=frozenset(stream.classes))
-    sink = AnnotatedFrameSink(stream.pk, annotator, publisher, metrics, origin=origin)
+    sink = FrameSink.init(
+        stream_id=stream.pk, origin=origin, annotator=annotator, publisher=publisher, metrics=metrics, live=live
+    )
     pipeline = InferencePipeline.init_with_custom_logic(
         video_reference=video_reference(stream.source),
         on_video_frame=FrameInference(detector, metrics, live),

@@ -1,17 +1,13 @@
-"""Frames to and from a Triton-served YOLO model: UINT8 [N,H,W,3] in; detections (or raw outputs) out.
+"""Frames to and from a Triton-served YOLO model: the `infer(batch)` side of the detector seam.
 
-Everything this class needs to know comes from the served model's config: input size and format, batch
-limit, class names, and what comes back:
-- this project's models decode and suppress on the server (`detections` [N,K,6] + `num_detections` [N,1]),
-  taking per-image `confidence`, `iou` and `class_mask` inputs: a response is a few KB;
-- a user's own deployment may return raw YOLOv8/11 [N,4+C,A], YOLOv5/YOLOX [N,A,5+C] or NMS-exported
-  [N,K,6] outputs, and may take FP32 [N,3,H,W] input: the client converts and decodes those itself.
-Pixels travel through system shared memory when the server shares this host (see workers/shm.py), else as
-binary HTTP.
+UINT8 [N,H,W,3] letterboxed RGB in; per image, detection rows (server-side post-processing) or the raw
+output out. Everything this class needs to know is the served model's config, read by
+yolo_triton.contract.parse_config: input size and format, batch limit, class names, what comes back.
+Pre- and post-processing around it: yolo_triton/prepost.py. Pixels travel through system shared memory when
+the server shares this host (see workers/shm.py), else as binary HTTP.
 """
 
 import functools
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -20,7 +16,17 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
-from workers.yolo import guess_layout
+from yolo_triton.admin import host_port
+from yolo_triton.contract import (
+    CLASS_MASK,
+    CONFIDENCE,
+    DETECTIONS,
+    IOU,
+    NUM_DETECTIONS,
+    ModelSpec,
+    parse_config,
+    to_model_input,
+)
 
 if TYPE_CHECKING:
     from tritonclient.http import InferenceServerClient
@@ -28,9 +34,7 @@ if TYPE_CHECKING:
     from workers.shm import SharedInput
 
 logger = logging.getLogger(__name__)
-SERVER_OUTPUTS = ("detections", "num_detections")
 TRANSPORTS = ("auto", "shm", "http")
-_FLOAT_INPUTS = {"TYPE_FP32": "nchw_float32", "TYPE_FP16": "nchw_float16"}
 
 
 class TritonInferenceError(RuntimeError):
@@ -57,26 +61,12 @@ class TritonModel:
         *,
         connect: Callable[[], "InferenceServerClient"],
         model_name: str,
-        input_name: str,
-        output_name: str,
-        input_size: tuple[int, int],
-        max_batch_size: int,
-        class_names: list[str],
-        layout: str = "yolov8",
-        input_format: str = "nhwc_uint8",
-        optional_inputs: frozenset[str] = frozenset(),
+        spec: ModelSpec,
         transport: str = "http",
     ) -> None:
         self._connect = connect
         self.model_name = model_name
-        self._input_name = input_name
-        self._output_name = output_name
-        self._input_size = input_size
-        self.max_batch_size = max_batch_size
-        self._class_names = class_names
-        self.layout = layout
-        self.input_format = input_format
-        self._optional_inputs = optional_inputs
+        self.spec = spec
         self._transport = transport if transport in TRANSPORTS else "http"
         self._local = threading.local()
         self._states: list[_ThreadState] = []
@@ -90,13 +80,13 @@ class TritonModel:
         # must not fork with it loaded.
         import tritonclient.http as httpclient
 
-        host = url.split("://", 1)[-1].rstrip("/")
+        host = host_port(url)
         connect = functools.partial(
             httpclient.InferenceServerClient, url=host, connection_timeout=timeout_s, network_timeout=timeout_s
         )
         client = connect()
         try:
-            parts = parse_config(client.get_model_config(model_name))
+            spec = parse_config(client.get_model_config(model_name))
             if transport != "http":
                 from workers.shm import reap_stale
 
@@ -105,23 +95,31 @@ class TritonModel:
             client.close()  # this thread may never infer; each thread connects on first use
         logger.info(
             "Triton model %s at %s: input %s %s, max batch %s, output %s, transport %s", model_name, host,
-            parts["input_format"], parts["input_size"], parts["max_batch_size"], parts["layout"], transport,
+            spec.input_format, spec.input_size, spec.max_batch_size, spec.layout, transport,
         )  # fmt: skip
-        return cls(connect=connect, model_name=model_name, transport=transport, **parts)
+        return cls(connect=connect, model_name=model_name, spec=spec, transport=transport)
+
+    @property
+    def max_batch_size(self) -> int:
+        return self.spec.max_batch_size
+
+    @property
+    def layout(self) -> str:
+        return self.spec.layout
 
     @property
     def input_size(self) -> tuple[int, int]:
         """(height, width) of the model input."""
-        return self._input_size
+        return self.spec.input_size
 
     @property
     def class_names(self) -> list[str]:
-        return list(self._class_names)
+        return list(self.spec.class_names)
 
     @property
     def server_side(self) -> bool:
         """True when the server decodes and suppresses (outputs `detections` + `num_detections`)."""
-        return self._output_name == SERVER_OUTPUTS[0]
+        return self.spec.server_side
 
     @property
     def transport(self) -> str:
@@ -135,14 +133,8 @@ class TritonModel:
             return self._transport
         return "shm" if any(s.region is not None for s in states) else "http"
 
-    def infer(
-        self,
-        batch: np.ndarray,
-        *,
-        confidence: float | None = None,
-        iou: float | None = None,
-        class_mask: np.ndarray | None = None,
-    ) -> list[np.ndarray]:
+    def infer(self, batch: np.ndarray, *, confidence: float | None = None, iou: float | None = None,
+              class_mask: np.ndarray | None = None) -> list[np.ndarray]:  # fmt: skip
         """One output per image of a uint8 RGB batch [N, H, W, 3]: [K, 6] detection rows in model-input pixels
         for server-side models, else the raw per-image output. Batches over max_batch_size are split."""
         self._check(batch)
@@ -189,10 +181,8 @@ class TritonModel:
             return None
         from workers.shm import SharedInput
 
-        height, width = self._input_size
-        itemsize = {"nhwc_uint8": 1, "nchw_float16": 2}.get(self.input_format, 4)
         try:
-            return SharedInput(client, max(self.max_batch_size, 1) * height * width * 3 * itemsize)
+            return SharedInput(client, self.spec.input_bytes(max(self.max_batch_size, 1)))
         except (ConnectionError, TimeoutError) as exc:
             # The server is down (restarting, say): that says nothing about shared memory; try again later.
             raise TritonInferenceError(f"Triton unreachable: {exc}") from exc
@@ -204,7 +194,7 @@ class TritonModel:
             return None
 
     def _check(self, batch: np.ndarray) -> None:
-        height, width = self._input_size
+        height, width = self.spec.input_size
         if not isinstance(batch, np.ndarray) or batch.dtype != np.uint8:
             kind = getattr(batch, "dtype", type(batch).__name__)
             raise ValueError(f"model {self.model_name!r} takes a uint8 array, got {kind}")
@@ -214,26 +204,26 @@ class TritonModel:
     def _extras(self, count: int, confidence: float | None, iou: float | None, mask: np.ndarray | None) -> dict:
         """Per-image post-processing inputs, for a server that takes them."""
         extras: dict[str, np.ndarray] = {}
-        for name, value in (("confidence", confidence), ("iou", iou)):
-            if value is not None and name in self._optional_inputs:
+        for name, value in ((CONFIDENCE, confidence), (IOU, iou)):
+            if value is not None and name in self.spec.optional_inputs:
                 extras[name] = np.full((count, 1), value, np.float32)
-        if "class_mask" in self._optional_inputs:
+        if CLASS_MASK in self.spec.optional_inputs:
             # Always sent: an ensemble (the GPU profile) cannot declare it optional. No filter = every class.
-            row = np.ones(len(self._class_names), bool)
+            row = np.ones(len(self.spec.class_names), bool)
             if mask is not None:
                 row[:] = False
                 given = np.asarray(mask, bool)[: row.size]
                 row[: given.size] = given
-            extras["class_mask"] = np.broadcast_to(row, (count, row.size)).copy()
+            extras[CLASS_MASK] = np.broadcast_to(row, (count, row.size)).copy()
         return extras
 
     def _infer_chunk(self, chunk: np.ndarray, extras: dict[str, np.ndarray]) -> list[np.ndarray]:
         from tritonclient.http import InferInput, InferRequestedOutput
         from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 
-        pixels = _to_model_input(chunk, self.input_format)
+        pixels = to_model_input(chunk, self.spec.input_format)
         state = self._state()
-        request = InferInput(self._input_name, list(pixels.shape), np_to_triton_dtype(pixels.dtype))
+        request = InferInput(self.spec.input_name, list(pixels.shape), np_to_triton_dtype(pixels.dtype))
         if state.region is not None:
             self.shm_bytes += state.region.write(pixels)
             request.set_shared_memory(state.region.name, pixels.nbytes)
@@ -241,8 +231,7 @@ class TritonModel:
             request.set_data_from_numpy(pixels, binary_data=True)
             self.http_bytes += pixels.nbytes
         inputs = [request] + [_input(name, value) for name, value in extras.items()]
-        names = list(SERVER_OUTPUTS) if self.server_side else [self._output_name]
-        wanted = [InferRequestedOutput(name, binary_data=True) for name in names]
+        wanted = [InferRequestedOutput(name, binary_data=True) for name in self.spec.output_names]
         try:
             result = state.client.infer(self.model_name, inputs=inputs, outputs=wanted)
         except (InferenceServerException, OSError) as exc:
@@ -253,9 +242,9 @@ class TritonModel:
 
     def _split(self, result: Any, count: int) -> list[np.ndarray]:
         if self.server_side:
-            rows, counts = result.as_numpy("detections"), result.as_numpy("num_detections").reshape(-1)
+            rows, counts = result.as_numpy(DETECTIONS), result.as_numpy(NUM_DETECTIONS).reshape(-1)
             return [rows[i, : int(counts[i])] for i in range(count)]
-        output = result.as_numpy(self._output_name)
+        output = result.as_numpy(self.spec.output_name)
         return [output[i] for i in range(count)]
 
 
@@ -268,83 +257,7 @@ def _input(name: str, value: np.ndarray) -> Any:
     return tensor
 
 
-def _to_model_input(chunk: np.ndarray, input_format: str) -> np.ndarray:
-    if input_format == "nhwc_uint8":
-        return np.ascontiguousarray(chunk)
-    dtype = np.float16 if input_format == "nchw_float16" else np.float32
-    # A user's own deployment that takes the Ultralytics float input: normalise here instead of in the model.
-    images = chunk.transpose(0, 3, 1, 2).astype(dtype, order="C")
-    np.divide(images, 255, out=images)
-    return images
-
-
 def _close_state(state: _ThreadState) -> None:
     if state.region is not None:
         state.region.close(state.client)
     state.client.close()
-
-
-def parse_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Constructor arguments from the served model config (HTTP JSON form)."""
-    inputs, outputs = config.get("input", []), config.get("output", [])
-    if not inputs or not outputs:
-        raise ValueError(f"model has {len(inputs)} inputs and {len(outputs)} outputs; expected images in, boxes out")
-    max_batch_size = int(config.get("max_batch_size", 0))
-    image, input_format, size = _image_input(inputs, max_batch_size)
-    optional = frozenset(i["name"] for i in inputs if i["name"] != image["name"])
-    class_names = _class_names(config)
-    output_name, layout = _output(outputs, max_batch_size, len(class_names) or None)
-    if not class_names:
-        class_names = _fallback_names(outputs, layout)
-    return {
-        "input_name": image["name"], "output_name": output_name, "input_size": size,
-        "max_batch_size": max_batch_size, "class_names": class_names, "layout": layout,
-        "input_format": input_format, "optional_inputs": optional,
-    }  # fmt: skip
-
-
-def _image_input(inputs: list[dict], max_batch_size: int) -> tuple[dict, str, tuple[int, int]]:
-    """The image input: UINT8 [H,W,3] (this project) or FP32/FP16 [3,H,W] (a plain Ultralytics export)."""
-    image = next((i for i in inputs if i["name"] == "images"), inputs[0])
-    dims = [int(d) for d in image["dims"]]
-    if max_batch_size < 1 and dims[:1] in ([1], [-1]):
-        dims = dims[1:]  # a non-batching model lists its batch of one in dims
-    kind = image.get("data_type", "")
-    if len(dims) == 3 and dims[2] == 3 and kind == "TYPE_UINT8":
-        return image, "nhwc_uint8", (dims[0], dims[1])
-    if len(dims) == 3 and dims[0] == 3 and kind in _FLOAT_INPUTS:
-        return image, _FLOAT_INPUTS[kind], (dims[1], dims[2])
-    raise ValueError(
-        f"input {image['name']!r} is {kind} {dims} (max_batch_size {max_batch_size}); expected UINT8 [H, W, 3] "
-        "or FP32/FP16 [3, H, W] with fixed H and W"
-    )
-
-
-def _output(outputs: list[dict], max_batch_size: int, num_classes: int | None) -> tuple[str, str]:
-    """(output name, layout): server-side detections, or the one raw output whose layout the shape tells."""
-    names = {o["name"] for o in outputs}
-    if set(SERVER_OUTPUTS) <= names:
-        return SERVER_OUTPUTS[0], "nms"
-    shapes = {o["name"]: [int(d) for d in o.get("dims", [])] for o in outputs}
-    if len(outputs) != 1:
-        raise ValueError(f"cannot tell which output holds the boxes; outputs seen: {shapes}")
-    dims = shapes[outputs[0]["name"]]
-    if max_batch_size < 1 and len(dims) == 3 and dims[0] in (1, -1):
-        dims = dims[1:]
-    return outputs[0]["name"], guess_layout(dims, num_classes)
-
-
-def _class_names(config: dict[str, Any]) -> list[str]:
-    raw = config.get("parameters", {}).get("class_names", {}).get("string_value")
-    if raw:
-        try:
-            return [str(name) for name in json.loads(raw)]
-        except (ValueError, TypeError):
-            logger.warning("Unreadable class_names parameter in model config; using class<i>")
-    return []
-
-
-def _fallback_names(outputs: list[dict], layout: str) -> list[str]:
-    dims = [int(d) for d in outputs[0].get("dims", [])][-2:]
-    count = {"yolov8": dims[0] - 4, "yolov5": dims[-1] - 5}.get(layout, 0) if len(dims) == 2 else 0
-    return [f"class{i}" for i in range(max(count, 0))]

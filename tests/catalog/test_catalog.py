@@ -1,5 +1,7 @@
 """Model records synced from a real Triton, and `import_model` of ONNX files into its repository."""
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -12,10 +14,10 @@ from django.core.management import CommandError, call_command
 from catalog import selectors
 from catalog.models import InferenceModel
 from catalog.services import models_sync
-from catalog.triton_api import TritonRepository
 from stack.triton_server import EmbeddedTriton
-from tests.workers.test_triton import CONF, IOU, TRITON_VENV, asset, names, start_triton
+from tests.tritonutil import CONF, IOU, TRITON_VENV, asset, names, start_triton
 from workers.detector import Detector
+from yolo_triton.admin import TritonAdmin, TritonAdminError
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +56,7 @@ def test_sync_records_what_triton_serves_and_marks_the_rest_missing(configured: 
     THEN the default model is ready with its input size, 80 class names and server-side NMS; the other missing."""
     InferenceModel.objects.create(name="retired", state=InferenceModel.State.READY)
 
-    result = models_sync(triton=TritonRepository(configured.url))
+    result = models_sync(triton=TritonAdmin(configured.url))
 
     model = selectors.model_get(name="yolo")
     assert result.ready == ["yolo"] and result.missing == ["retired"]
@@ -104,13 +106,13 @@ def test_a_broken_file_is_refused_and_changes_nothing(configured, tmp_path: Path
     else:
         path.write_bytes(content)
     entries_before = sorted(p.name for p in configured.repository.iterdir())
-    index_before = TritonRepository(configured.url).index()
+    index_before = TritonAdmin(configured.url).index()
 
     with pytest.raises(CommandError, match=message):
         call_command("import_model", str(path), "--name", "broken", stdout=StringIO())
 
     assert sorted(p.name for p in configured.repository.iterdir()) == entries_before
-    assert TritonRepository(configured.url).index() == index_before
+    assert TritonAdmin(configured.url).index() == index_before
     assert not InferenceModel.objects.filter(name="broken").exists()
 
 
@@ -169,3 +171,46 @@ def test_admin_import_form_reports_a_refusal_and_lists_an_imported_model(configu
     page = imported.content.decode()
     assert "Imported good" in page and "Loading the model in Triton" in page and "320×320" in page
     assert selectors.model_get(name="good").state == "ready"
+
+
+def test_an_import_triton_has_not_loaded_records_layout_and_batch_size_as_unknown(admin_client, tmp_path: Path):
+    """GIVEN no Triton to load into (the entry is served only when the embedded server next starts)
+    WHEN an ONNX file is imported
+    THEN the record keeps what the file says (input size, 80 names) but leaves layout, server-side NMS and batch
+    size unknown instead of guessing them, and the admin's model list shows "unknown"."""
+    from catalog.services import model_import
+
+    result = model_import(onnx_path=asset("yolo11n_320_dyn.onnx"), name="offline", repository=tmp_path,
+                          triton_python=TRITON_VENV / "bin" / "python", triton=None)  # fmt: skip
+
+    model = selectors.model_get(name="offline")
+    assert not result.loaded and model.state == "unavailable"
+    assert (model.input_size, model.class_count) == ("320×320", 80)
+    assert (model.layout, model.server_side_nms, model.max_batch_size) == (None, None, None)
+    row = admin_client.get("/admin/catalog/inferencemodel/").content.decode().split("offline", 1)[1]
+    assert row.split("</tr>", 1)[0].count("unknown") >= 2
+
+
+def test_a_model_triton_failed_to_load_is_synced_with_unknown_layout_and_batch_size(configured: EmbeddedTriton):
+    """GIVEN an entry in the served repository whose ONNX file is missing, which Triton then fails to load
+    WHEN the catalog is synced
+    THEN its record is unavailable with Triton's reason and no guessed layout or batch size."""
+    from stack.triton_server import PREPARE_SCRIPT
+
+    admin = TritonAdmin(configured.url)
+    entry = configured.repository / "halfway"
+    subprocess.run([str(TRITON_VENV / "bin" / "python"), str(PREPARE_SCRIPT), "--onnx",
+                    str(asset("yolo11n_320_dyn.onnx")), "--out", str(configured.repository), "--model-name",
+                    "halfway", "--copy-onnx"], check=True, capture_output=True)  # fmt: skip
+    (entry / "1" / "model.onnx").unlink()
+    try:
+        with pytest.raises(TritonAdminError):
+            admin.load("halfway")
+
+        result = models_sync(triton=admin)
+    finally:
+        shutil.rmtree(entry)
+
+    model = selectors.model_get(name="halfway")
+    assert "halfway" in result.unavailable and model.state == "unavailable" and model.reason
+    assert (model.layout, model.server_side_nms, model.max_batch_size) == (None, None, None)

@@ -1,16 +1,18 @@
-"""EmbeddedTriton: models imported into its repository come back after a restart; a broken one harms nothing."""
+"""EmbeddedTriton: models imported into its repository come back after a restart, a broken one harms nothing,
+a killed server is cleaned up after, and a failed start says why; the GPU profile serves the same contract."""
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from catalog.triton_api import TritonRepository
+from stack.processes import wait_until
 from stack.triton_server import PREPARE_SCRIPT, EmbeddedTriton
-from tests.workers.test_triton import TRITON_VENV, asset
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.tritonutil import TRITON_VENV, asset, start_triton
+from yolo_triton.admin import TritonAdmin
 
 
 def write_entry(repository: Path, name: str, onnx: Path) -> Path:
@@ -34,7 +36,7 @@ def test_imported_models_are_served_again_and_a_broken_one_does_not_stop_the_ser
 
     server.start(timeout=60)
     try:
-        index = {entry["name"]: entry for entry in TritonRepository(server.url).index()}
+        index = {entry["name"]: entry for entry in TritonAdmin(server.url).index()}
     finally:
         server.stop()
 
@@ -68,12 +70,12 @@ def test_gpu_profile_ensemble_gives_the_default_models_detections(tmp_path: Path
     THEN the ensemble has the same contract (server-side NMS, 80 names) and the same detections."""
     import cv2
 
-    from tests.workers.test_triton import CONF, IOU, assert_same_detections
+    from tests.tritonutil import CONF, IOU, assert_same_detections
     from workers.detector import Detector
 
     repository = tmp_path / "work" / "repository"
     subprocess.run(
-        [sys.executable, str(ROOT / "deploy" / "gpu" / "make_repository.py"), "--onnx",
+        [sys.executable, str(PREPARE_SCRIPT), "--profile", "gpu", "--onnx",
          str(asset("yolo11n_320_dyn.onnx")), "--out", str(repository), "--model-name", "gpuprof",
          "--max-batch-size", "8", "--cpu-check"],
         check=True, capture_output=True,
@@ -97,3 +99,47 @@ def test_gpu_profile_ensemble_gives_the_default_models_detections(tmp_path: Path
         assert len(left) > 0
         assert_same_detections(left, right)
     assert list(only_bus[0].data["class_name"]) == ["bus"]
+
+
+def test_killed_server_is_reported_and_stop_cleans_up_after_it(tmp_path: Path):
+    """GIVEN a running server that is then killed with SIGKILL (no chance to clean up)
+    WHEN the owner notices and calls stop()
+    THEN is_running() turned False, its model stub is gone and its shared-memory region is removed."""
+    server = start_triton(tmp_path, "yolo11n_320_dyn.onnx")
+    pid = server.pid
+    stubs = [p for p in Path("/proc").glob("[0-9]*") if _parent_pid(p) == pid]
+    regions = [Path(line.split()[-1]) for line in Path(f"/proc/{pid}/maps").read_text().splitlines()
+               if "/dev/shm/triton_python_backend_" in line]  # fmt: skip
+    assert stubs and regions
+
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not server.is_running(), timeout=10, what="the killed server to be reported")
+    server.stop()
+
+    assert not any(region.exists() for region in regions)
+    # SIGKILL to the process group is asynchronous: the stub may take a moment to finish dying.
+    wait_until(lambda: all(_state(p) in ("Z", "X", "gone") for p in stubs), timeout=10, what="model stub to exit")
+
+
+def _parent_pid(proc_dir: Path) -> int | None:
+    try:
+        return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _state(proc_dir: Path) -> str:
+    try:
+        return (proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "gone"
+
+
+def test_start_failure_explains_itself(tmp_path: Path):
+    """GIVEN a file that is not an ONNX model WHEN the embedded server starts THEN the error says why."""
+    bogus = tmp_path / "bogus.onnx"
+    bogus.write_text("not a model")
+    server = EmbeddedTriton(venv=TRITON_VENV, onnx_path=bogus, work_dir=tmp_path / "work")
+
+    with pytest.raises(RuntimeError, match="prepare_repository.py failed"):
+        server.start(timeout=30)

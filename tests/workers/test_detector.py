@@ -9,17 +9,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import tritonclient.http as httpclient
 
 from stack.processes import wait_until
 from stack.triton_server import EmbeddedTriton
-from tests.workers.test_triton import CONF, IOU, assert_same_detections, image, names, start_triton
+from tests.tritonutil import CONF, IOU, assert_same_detections, image, names, start_triton
 from workers.detector import Detector
 from workers.shm import SHM_DIR
-from workers.triton import TritonInferenceError, parse_config
-from workers.yolo import UnknownLayoutError
+from workers.triton import TritonInferenceError
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMES = ("bus.jpg", "zidane.jpg")
@@ -143,60 +141,3 @@ def our_regions(server: EmbeddedTriton) -> list[str]:
         return sorted(r["name"] for r in client.get_system_shared_memory_status() if r["name"].startswith("sv_"))
     finally:
         client.close()
-
-
-def user_config(input_dims: list[int], input_type: str, outputs: dict[str, list[int]], batch: int = 8) -> dict:
-    """A model config as a user's own Triton deployment might serve it (HTTP JSON form)."""
-    return {
-        "max_batch_size": batch,
-        "input": [{"name": "images", "data_type": input_type, "dims": input_dims}],
-        "output": [{"name": name, "data_type": "TYPE_FP32", "dims": dims} for name, dims in outputs.items()],
-    }
-
-
-@pytest.mark.parametrize(
-    ("config", "layout", "input_format", "classes"),
-    [
-        (user_config([3, 640, 640], "TYPE_FP32", {"output0": [84, 8400]}), "yolov8", "nchw_float32", 80),
-        (user_config([3, 640, 640], "TYPE_FP16", {"output0": [25200, 85]}), "yolov5", "nchw_float16", 80),
-        (user_config([640, 640, 3], "TYPE_UINT8", {"output0": [300, 6]}), "nms", "nhwc_uint8", 0),
-        (user_config([1, 3, 320, 320], "TYPE_FP32", {"output0": [1, 84, 2100]}, batch=0), "yolov8", "nchw_float32",
-         80),
-    ],
-)  # fmt: skip
-def test_user_deployments_are_recognised_from_their_config(config, layout, input_format, classes):
-    """GIVEN the config of a plain Ultralytics/YOLOv5/NMS export served by someone's own Triton
-    WHEN parsed
-    THEN the client knows the input format, the output layout and how many classes there are."""
-    parts = parse_config(config)
-
-    assert (parts["layout"], parts["input_format"], len(parts["class_names"])) == (layout, input_format, classes)
-
-
-@pytest.mark.parametrize(
-    ("config", "message"),
-    [
-        (user_config([3, 640, 640], "TYPE_FP32", {"output0": [4, 4]}), r"shape \[4, 4\]"),
-        (user_config([3, 640, 640], "TYPE_FP32", {"boxes": [100, 4], "scores": [100]}),
-         r"outputs seen: \{'boxes': \[100, 4\], 'scores': \[100\]\}"),
-        (user_config([640, 640], "TYPE_UINT8", {"output0": [84, 8400]}), r"TYPE_UINT8 \[640, 640\]"),
-    ],
-)  # fmt: skip
-def test_unknown_model_shapes_get_an_error_naming_them(config, message):
-    """GIVEN a config whose output or input shape no layout fits WHEN parsed THEN a ValueError names the shapes."""
-    with pytest.raises((UnknownLayoutError, ValueError), match=message):
-        parse_config(config)
-
-
-def test_float_input_model_is_fed_normalised_nchw():
-    """GIVEN a model that takes FP32 [N,3,H,W] (a plain Ultralytics export)
-    WHEN the client converts a letterboxed uint8 batch for it
-    THEN the tensor is NCHW float in [0, 1]."""
-    from workers.triton import _to_model_input
-
-    batch = np.stack([np.full((4, 4, 3), (0, 51, 255), np.uint8)])
-
-    tensor = _to_model_input(batch, "nchw_float32")
-
-    assert tensor.shape == (1, 3, 4, 4) and tensor.dtype == np.float32
-    np.testing.assert_allclose(tensor[0, :, 0, 0], [0.0, 0.2, 1.0])

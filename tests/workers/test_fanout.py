@@ -1,4 +1,4 @@
-"""Fan-out cost on the worker side: AnnotatedFrameSink and ChannelPublisher in this process, publishing
+"""Fan-out cost on the worker side: FrameSink (its publish stage) and ChannelPublisher in this process, publishing
 through the real channel layer to WebSocket viewers on the running product's Daphne.
 
 The sink encodes a frame at most once per watched size whatever the number of viewers, and nothing at all
@@ -51,16 +51,24 @@ def harness(live_stack):
     from workers.annotate import FrameAnnotator
     from workers.metrics import StreamMetrics
     from workers.publish import ChannelPublisher
-    from workers.stages import AnnotatedFrameSink
+    from workers.stages import FrameSink, LiveSettings
 
     source = str(live_stack.assets_dir / "traffic_highway.mp4")
     name = f"fanout-{time.monotonic_ns()}"
     stream = live_stack.api("POST", "/api/streams/", {"name": name, "source": source, "start": False}).body
     layer = RedisChannelLayer(hosts=[live_stack.env["REDIS_URL"]], capacity=20, expiry=5)
     publisher = ChannelPublisher.init(layer=layer)
-    sink = AnnotatedFrameSink(stream["id"], FrameAnnotator.init(), publisher, StreamMetrics(stream["id"]), "test")
+    sink = FrameSink.init(stream_id=stream["id"], origin="test", annotator=FrameAnnotator.init(), publisher=publisher,
+                          metrics=StreamMetrics(stream["id"]), live=LiveSettings(confidence=0.25, iou=0.45))
     yield stream["id"], sink, publisher
     live_stack.api("DELETE", f"/api/streams/{stream['id']}/")
+
+
+def _encoded(sink) -> dict:  # noqa: ANN001 - a FrameSink
+    """JPEGs its publish stage made per size."""
+    from workers.stages import PublishFrame
+
+    return sink.stage(PublishFrame).encoded
 
 
 def _thread_cpu_s(ident: int) -> float:
@@ -119,11 +127,11 @@ def test_nothing_is_encoded_while_nobody_watches_and_each_size_once(live_stack, 
     every tile viewer receives frames no wider than a tile."""
     stream_id, sink, _ = harness
     _feed(sink, frames[:10], first_id=1)
-    assert sum(sink.encoded.values()) == 0
+    assert sum(_encoded(sink).values()) == 0
 
     received, _ = _round(live_stack, stream_id, "tile", 3, lambda: _feed(sink, frames, first_id=100))
-    assert sink.encoded["full"] == 0
-    assert sink.encoded["tile"] == len(frames)
+    assert _encoded(sink)["full"] == 0
+    assert _encoded(sink)["tile"] == len(frames)
     assert all(n > 0 for n in received), received
 
 
@@ -135,7 +143,7 @@ def test_twenty_viewers_cost_the_worker_what_one_viewer_costs(live_stack, harnes
     stream_id, sink, _ = harness
     per_frame: dict[int, list[float]] = {1: [], 20: []}
     for round_no, count in enumerate((1, 20) * 3):
-        encoded_before = sink.encoded["full"]
+        encoded_before = _encoded(sink)["full"]
 
         def work(first_id: int = 1000 * (round_no + 1)) -> float:
             publisher_thread = _publisher_thread_id()
@@ -144,7 +152,7 @@ def test_twenty_viewers_cost_the_worker_what_one_viewer_costs(live_stack, harnes
             return spent + _thread_cpu_s(publisher_thread) - publisher_before
 
         received, cpu_s = _round(live_stack, stream_id, "full", count, work)
-        assert sink.encoded["full"] - encoded_before == len(frames)
+        assert _encoded(sink)["full"] - encoded_before == len(frames)
         assert all(n >= len(frames) // 2 for n in received), received
         per_frame[count].append(cpu_s / len(frames))
     one, twenty = statistics.median(per_frame[1]), statistics.median(per_frame[20])

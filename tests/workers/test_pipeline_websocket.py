@@ -46,14 +46,16 @@ def test_pipeline_delivers_annotated_frames_with_cars_to_a_websocket_client(live
     from workers.metrics import StreamMetrics
     from workers.publish import ChannelPublisher
     from workers.sources import video_reference
-    from workers.stages import AnnotatedFrameSink, FrameInference, LiveSettings
+    from workers.stages import FrameInference, FrameSink, LiveSettings
 
     source = str(live_stack.assets_dir / "traffic_highway.mp4")
     stream = live_stack.api("POST", "/api/streams/", {"name": "ws-pipeline", "source": source, "start": False}).body
     layer = RedisChannelLayer(hosts=[live_stack.env["REDIS_URL"]], capacity=20, expiry=5)
     publisher = ChannelPublisher.init(layer=layer)
     metrics = StreamMetrics(stream["id"], interval_s=0.5)
-    sink = AnnotatedFrameSink(stream["id"], FrameAnnotator.init(), publisher, metrics, origin="test")
+    live = LiveSettings(confidence=0.25, iou=0.45)
+    sink = FrameSink.init(stream_id=stream["id"], origin="test", annotator=FrameAnnotator.init(), publisher=publisher,
+                          metrics=metrics, live=live)
     detector = Detector.init(url=triton_url, model_name="yolo", timeout_s=10)
 
     async def publish_metrics_while(task: asyncio.Task) -> None:
@@ -76,7 +78,7 @@ def test_pipeline_delivers_annotated_frames_with_cars_to_a_websocket_client(live
         await asyncio.sleep(0.5)  # let the client join the group before the first frame
         pipeline = InferencePipeline.init_with_custom_logic(
             video_reference=video_reference(source),
-            on_video_frame=FrameInference(detector, metrics, LiveSettings(confidence=0.25, iou=0.45)),
+            on_video_frame=FrameInference(detector, metrics, live),
             on_prediction=sink,
             max_fps=10,
         )

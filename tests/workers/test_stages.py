@@ -47,12 +47,19 @@ class RecordingPublisher:
 
 def _sink(watched):
     from workers.annotate import FrameAnnotator
-    from workers.stages import AnnotatedFrameSink
+    from workers.stages import FrameSink
 
     publisher = RecordingPublisher()
     metrics = StreamMetrics(stream_id=7, interval_s=0)
-    sink = AnnotatedFrameSink(7, FrameAnnotator.init(), publisher, metrics, "holder-1", watched=watched)
+    sink = FrameSink.init(stream_id=7, origin="holder-1", annotator=FrameAnnotator.init(), publisher=publisher,
+                          metrics=metrics, live=LiveSettings(confidence=0.25, iou=0.45), watched=watched)
     return sink, publisher, metrics
+
+
+def _encoded(sink) -> dict:
+    from workers.stages import PublishFrame
+
+    return dict(sink.stage(PublishFrame).encoded)
 
 
 def _big_frame(frame_id: int) -> VideoFrame:
@@ -66,7 +73,7 @@ def test_sink_encodes_nothing_while_nobody_watches_but_still_counts():
     counted, and the stream still reports that frames flow."""
     sink, publisher, metrics = _sink(lambda: frozenset())
     sink(sv.Detections.empty(), _big_frame(1))
-    assert publisher.sent == [] and sum(sink.encoded.values()) == 0
+    assert publisher.sent == [] and sum(_encoded(sink).values()) == 0
     assert metrics.frames_total == 1 and sink.first_frame.is_set()
 
 
@@ -77,7 +84,7 @@ def test_sink_encodes_each_watched_size_once_to_its_own_group():
 
     sink, publisher, _ = _sink(lambda: frozenset({"full", "tile"}))
     sink(sv.Detections.empty(), _big_frame(5))
-    assert dict(sink.encoded) == {"full": 1, "tile": 1}
+    assert _encoded(sink) == {"full": 1, "tile": 1}
     by_group = {group: message for group, message in publisher.sent}
     assert set(by_group) == {"stream-7.frames.full", "stream-7.frames.tile"}
     tile = by_group["stream-7.frames.tile"]

@@ -1,80 +1,35 @@
 """Detection through the real embedded tritonserver (python backend + ONNX Runtime on CPU), no Django."""
 
 import os
-import signal
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-import supervision as sv
 import tritonclient.http as httpclient
 
-from stack.processes import wait_until
-from stack.triton_server import PREPARE_SCRIPT, EmbeddedTriton, clean_stale_shm
+from stack.triton_server import EmbeddedTriton
+from stack.triton_shm import clean_stale_shm
+from tests.tritonutil import (
+    BUS_PERSONS_REFERENCE,
+    BUS_REFERENCE,
+    CONF,
+    IOU,
+    ZIDANE_PERSONS_REFERENCE,
+    assert_matches_reference,
+    assert_same_detections,
+    boxes_of,
+    image,
+    names,
+    start_triton,
+)
 from workers.detector import Detector
 from workers.triton import TritonInferenceError, TritonModel
-from workers.yolo import letterbox
-
-ROOT = Path(__file__).resolve().parents[2]
-TRITON_VENV = ROOT / ".venv-triton"
-ASSETS = Path(os.environ.get("ASSETS_DIR", ROOT / "assets"))
-CONF, IOU = 0.25, 0.45
-# MANIFEST.md reference boxes (yolov8n_int8, 640) for the confident detections.
-BUS_REFERENCE = [34, 230, 800, 766]
-BUS_PERSONS_REFERENCE = [[50, 397, 243, 903], [221, 407, 342, 856], [671, 372, 809, 879]]
-ZIDANE_PERSONS_REFERENCE = [[109, 197, 1112, 711], [751, 44, 1125, 707]]
-
-
-def asset(name: str) -> Path:
-    path = ASSETS / name
-    if not path.is_file():
-        pytest.fail(f"Test asset {name} missing in {ASSETS}; set ASSETS_DIR")
-    return path
-
-
-def image(name: str) -> np.ndarray:
-    return cv2.imread(str(asset(name)))
-
-
-def start_triton(work_dir: Path, onnx_name: str, **options: int) -> EmbeddedTriton:
-    if not (TRITON_VENV / "bin" / "python").exists():
-        pytest.fail(f"No Triton venv at {TRITON_VENV}: create it from requirements-triton.txt")
-    server = EmbeddedTriton(venv=TRITON_VENV, onnx_path=asset(onnx_name), work_dir=work_dir, **options)
-    server.start(timeout=60)
-    return server
-
-
-def iou(a: list[float] | np.ndarray, b: list[float] | np.ndarray) -> float:
-    inter_w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    inter_h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = inter_w * inter_h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
-
-def names(detections: sv.Detections) -> list[str]:
-    return sorted(str(n) for n in detections.data["class_name"])
-
-
-def boxes_of(detections: sv.Detections, class_name: str) -> np.ndarray:
-    return detections.xyxy[detections.data["class_name"] == class_name]
-
-
-def assert_matches_reference(found: np.ndarray, references: list[list[int]], min_iou: float) -> None:
-    for reference in references:
-        best = max((iou(box, reference) for box in found), default=0.0)
-        assert best >= min_iou, f"no box near {reference} (best IoU {best:.2f}) in {found.round().tolist()}"
-
-
-def assert_same_detections(left: sv.Detections, right: sv.Detections) -> None:
-    assert left.class_id.tolist() == right.class_id.tolist()
-    np.testing.assert_allclose(left.xyxy, right.xyxy, atol=0.5)
-    np.testing.assert_allclose(left.confidence, right.confidence, atol=1e-3)
+from yolo_triton.contract import ModelSpec
+from yolo_triton.prepost import letterbox
 
 
 @pytest.fixture(scope="module")
@@ -269,15 +224,9 @@ def test_server_side_rejection_raises_triton_inference_error(triton: EmbeddedTri
     """GIVEN a client that believes the model takes 64x64 (a stale or wrong config)
     WHEN it sends a 64x64 batch
     THEN Triton rejects it, the client raises TritonInferenceError, and the server keeps serving."""
-    model = TritonModel(
-        connect=lambda: httpclient.InferenceServerClient(triton.url),
-        model_name="yolo",
-        input_name="images",
-        output_name="output0",
-        input_size=(64, 64),
-        max_batch_size=8,
-        class_names=[],
-    )
+    stale = ModelSpec(input_name="images", output_name="output0", input_size=(64, 64), max_batch_size=8,
+                      class_names=(), layout="yolov8")  # fmt: skip
+    model = TritonModel(connect=lambda: httpclient.InferenceServerClient(triton.url), model_name="yolo", spec=stale)
     try:
         with pytest.raises(TritonInferenceError, match="yolo"):
             model.infer(np.zeros((1, 64, 64, 3), np.uint8))
@@ -323,67 +272,6 @@ def test_stale_shared_memory_is_removed_but_live_regions_are_kept(triton: Embedd
 
     assert not orphan.exists()
     assert live_region.exists()
-
-
-def test_killed_server_is_reported_and_stop_cleans_up_after_it(tmp_path: Path):
-    """GIVEN a running server that is then killed with SIGKILL (no chance to clean up)
-    WHEN the owner notices and calls stop()
-    THEN is_running() turned False, its model stub is gone and its shared-memory region is removed."""
-    server = start_triton(tmp_path, "yolo11n_320_dyn.onnx")
-    pid = server.pid
-    stubs = [p for p in Path("/proc").glob("[0-9]*") if _parent_pid(p) == pid]
-    regions = [Path(line.split()[-1]) for line in Path(f"/proc/{pid}/maps").read_text().splitlines()
-               if "/dev/shm/triton_python_backend_" in line]  # fmt: skip
-    assert stubs and regions
-
-    os.kill(pid, signal.SIGKILL)
-    wait_until(lambda: not server.is_running(), timeout=10, what="the killed server to be reported")
-    server.stop()
-
-    assert not any(region.exists() for region in regions)
-    # SIGKILL to the process group is asynchronous: the stub may take a moment to finish dying.
-    wait_until(lambda: all(_state(p) in ("Z", "X", "gone") for p in stubs), timeout=10, what="model stub to exit")
-
-
-def _parent_pid(proc_dir: Path) -> int | None:
-    try:
-        return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _state(proc_dir: Path) -> str:
-    try:
-        return (proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "gone"
-
-
-def test_static_batch_model_is_served_with_max_batch_size_1(tmp_path: Path):
-    """GIVEN an ONNX whose batch axis is fixed at 1
-    WHEN the repository is prepared asking for max batch 8
-    THEN the config says max_batch_size 1 without dynamic batching, and a warning is printed."""
-    result = subprocess.run(
-        [str(TRITON_VENV / "bin" / "python"), str(PREPARE_SCRIPT), "--onnx", str(asset("yolov8n_int8.onnx")),
-         "--out", str(tmp_path), "--max-batch-size", "8", "--postprocess", "raw"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-
-    config = (tmp_path / "yolo" / "config.pbtxt").read_text()
-    assert "max_batch_size: 1\n" in config and "dynamic_batching" not in config
-    assert "dims: [640, 640, 3]" in config and "dims: [84, 8400]" in config
-    assert "static batch of 1" in result.stderr
-    assert (tmp_path / "yolo" / "1" / "model.py").is_file() and (tmp_path / "yolo" / "1" / "yolo.py").is_file()
-
-
-def test_start_failure_explains_itself(tmp_path: Path):
-    """GIVEN a file that is not an ONNX model WHEN the embedded server starts THEN the error says why."""
-    bogus = tmp_path / "bogus.onnx"
-    bogus.write_text("not a model")
-    server = EmbeddedTriton(venv=TRITON_VENV, onnx_path=bogus, work_dir=tmp_path / "work")
-
-    with pytest.raises(RuntimeError, match="prepare_repository.py failed"):
-        server.start(timeout=30)
 
 
 @pytest.mark.slow

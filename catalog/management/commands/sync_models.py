@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.services import models_sync, triton_from_settings
-from catalog.triton_api import TritonApiError
+from yolo_triton.admin import TritonAdminError
 
 
 class Command(BaseCommand):
@@ -15,6 +15,6 @@ class Command(BaseCommand):
             raise CommandError("TRITON_URL is not set: no Triton to read the models from")
         try:
             result = models_sync(triton=triton)
-        except TritonApiError as exc:
+        except TritonAdminError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"ready: {result.ready}; unavailable: {result.unavailable}; missing: {result.missing}")

@@ -1,17 +1,18 @@
 """Triton python-backend model: YOLO on ONNX Runtime (CPU), with box decoding and NMS on the server.
 
-Runs inside the Triton venv (numpy 1.x; the stub's pybind11 breaks on numpy 2). Contract:
-- in:  `images` UINT8 [N,H,W,3] RGB letterboxed (normalised here); optional per image `confidence` FP32 [N,1],
-       `iou` FP32 [N,1], `class_mask` BOOL [N,C] (False drops a class).
-- out, parameter postprocess = "server" (default): `detections` FP32 [N,K,6] (x1,y1,x2,y2,score,class in
-       model-input pixels, best first, zero rows after `num_detections` INT32 [N,1]): a few KB per frame.
+Runs inside the Triton venv (numpy 1.x; the stub's pybind11 breaks on numpy 2). The tensor contract is
+yolo_triton/contract.py:
+- in:  `images` UINT8 [N,H,W,3] RGB letterboxed (normalised here); optional per image `confidence`, `iou`,
+       `class_mask`.
+- out, parameter postprocess = "server" (default): `detections` + `num_detections`: a few KB per frame.
 - out, postprocess = "raw": `output0` FP32 exactly as the ONNX gives it (layout named by parameter `layout`).
 - parameter stage = "postprocess": no ONNX here; the raw `output0` comes in as an input from the inference
-  step of an ensemble (the GPU profile, deploy/gpu/), and detections go out as above.
+  step of an ensemble (the GPU profile), and detections go out as above.
 
 Post-processing runs per image with that image's own thresholds, so requests merged by the dynamic batcher
-get exactly what they would get alone. `yolo.py` beside this file is workers/yolo.py, copied by
-prepare_repository.py: one implementation of decode + NMS for the client and the server.
+get exactly what they would get alone. The `yolo_triton` package beside this file holds the project's
+contract.py and decode.py, copied by the repository writer: one contract and one decode + NMS for the client
+and the server.
 """
 
 import json
@@ -21,16 +22,21 @@ import os
 import numpy as np
 import onnxruntime as ort
 import triton_python_backend_utils as pb_utils
-from yolo import decode_output
+
+from yolo_triton import contract
+from yolo_triton.decode import decode_output
 
 logger = logging.getLogger(__name__)
 
-_ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
-_DEFAULTS = {"confidence": 0.25, "iou": 0.45}
+_ORT_FORMATS = {
+    "tensor(float)": contract.NCHW_FLOAT32,
+    "tensor(float16)": contract.NCHW_FLOAT16,
+    "tensor(uint8)": contract.NHWC_UINT8,
+}
 
 
 def _parameter(config: dict, key: str, default: str | None = None) -> str:
-    value = config.get("parameters", {}).get(key, {}).get("string_value", default)
+    value = contract.config_parameter(config, key, default)
     if value is None:
         raise ValueError(f"config.pbtxt lacks parameter {key!r}")
     return value
@@ -49,22 +55,22 @@ def _session(onnx_path: str, threads: int) -> ort.InferenceSession:
 class TritonPythonModel:
     def initialize(self, args: dict) -> None:
         config = json.loads(args["model_config"])
-        self._server_side = _parameter(config, "postprocess", "server") == "server"
-        self._layout = _parameter(config, "layout", "yolov8")
-        self._max_detections = int(_parameter(config, "max_detections", "300"))
+        self._server_side = _parameter(config, contract.PARAM_POSTPROCESS, "server") == "server"
+        self._layout = _parameter(config, contract.PARAM_LAYOUT, contract.YOLOV8)
+        self._max_detections = int(_parameter(config, contract.PARAM_MAX_DETECTIONS, "300"))
         self._session = None
-        if _parameter(config, "stage", "full") == "postprocess":
+        if _parameter(config, contract.PARAM_STAGE, "full") == "postprocess":
             logger.info("Post-processing step (layout %s)", self._layout)
             return
         # A relative path (imported models keep their ONNX inside the entry) is relative to the model directory.
-        onnx_path = os.path.join(args["model_repository"], _parameter(config, "onnx_path"))
-        threads = int(_parameter(config, "ort_threads", "2"))
+        onnx_path = os.path.join(args["model_repository"], _parameter(config, contract.PARAM_ONNX_PATH))
+        threads = int(_parameter(config, contract.PARAM_ORT_THREADS, "2"))
         self._session = _session(onnx_path, threads)
         onnx_input = self._session.get_inputs()[0]
         self._onnx_input = onnx_input.name
         self._onnx_output = self._session.get_outputs()[0].name
-        self._onnx_dtype = _ORT_DTYPES.get(onnx_input.type, np.float32)
-        self._onnx_uint8 = onnx_input.type == "tensor(uint8)"
+        # A UINT8 NHWC ONNX normalises itself (the GPU profile wraps exports that way).
+        self._onnx_format = _ORT_FORMATS.get(onnx_input.type, contract.NCHW_FLOAT32)
         batch_dim = onnx_input.shape[0]
         # A static-batch export (often 1) cannot take the concatenated batch in one run.
         self._chunk = batch_dim if isinstance(batch_dim, int) and batch_dim > 0 else None
@@ -101,9 +107,9 @@ class TritonPythonModel:
 
     def _response(self, request, raw: np.ndarray):
         if not self._server_side:
-            return pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("output0", raw)])
-        confidence = _per_image(request, "confidence", len(raw))
-        iou = _per_image(request, "iou", len(raw))
+            return pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor(contract.RAW_OUTPUT, raw)])
+        confidence = _per_image(request, contract.CONFIDENCE, len(raw))
+        iou = _per_image(request, contract.IOU, len(raw))
         masks = _class_masks(request, len(raw))
         rows = [
             decode_output(raw[i], layout=self._layout, confidence=float(confidence[i]), iou=float(iou[i]),
@@ -115,14 +121,13 @@ class TritonPythonModel:
         for i, found in enumerate(rows):
             detections[i, : len(found)] = found
         counts = np.array([[len(r)] for r in rows], np.int32)
-        tensors = [pb_utils.Tensor("detections", detections), pb_utils.Tensor("num_detections", counts)]
+        tensors = [pb_utils.Tensor(contract.DETECTIONS, detections), pb_utils.Tensor(contract.NUM_DETECTIONS, counts)]
         return pb_utils.InferenceResponse(output_tensors=tensors)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if self._session is None:
             return batch  # post-processing step: the batch is the raw output already
-        # A UINT8 NHWC ONNX normalises itself (deploy/gpu wraps exports that way).
-        images = batch if self._onnx_uint8 else self._normalised(batch)
+        images = contract.to_model_input(batch, self._onnx_format)
         step = self._chunk or len(images)
         parts = [
             self._session.run([self._onnx_output], {self._onnx_input: images[i : i + step]})[0]
@@ -131,20 +136,14 @@ class TritonPythonModel:
         output = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return np.ascontiguousarray(output, dtype=np.float32)
 
-    def _normalised(self, batch: np.ndarray) -> np.ndarray:
-        # NHWC uint8 -> NCHW float in [0, 1]; order="C" so ORT gets a contiguous buffer without another copy.
-        images = batch.transpose(0, 3, 1, 2).astype(self._onnx_dtype, order="C")
-        np.divide(images, 255, out=images)
-        return images
-
     def finalize(self) -> None:
         self._session = None
 
 
 def _input_array(request) -> np.ndarray:
-    tensor = pb_utils.get_input_tensor_by_name(request, "images")
+    tensor = pb_utils.get_input_tensor_by_name(request, contract.IMAGES)
     if tensor is None:
-        raise ValueError("request has no input tensor 'images'")
+        raise ValueError(f"request has no input tensor {contract.IMAGES!r}")
     array = tensor.as_numpy()
     if array.dtype != np.uint8 or array.ndim != 4 or array.shape[-1] != 3:
         raise ValueError(f"'images' must be UINT8 [N,H,W,3], got {array.dtype} {list(array.shape)}")
@@ -152,21 +151,21 @@ def _input_array(request) -> np.ndarray:
 
 
 def _raw_array(request) -> np.ndarray:
-    tensor = pb_utils.get_input_tensor_by_name(request, "output0")
+    tensor = pb_utils.get_input_tensor_by_name(request, contract.RAW_OUTPUT)
     if tensor is None:
-        raise ValueError("request has no input tensor 'output0'")
+        raise ValueError(f"request has no input tensor {contract.RAW_OUTPUT!r}")
     return tensor.as_numpy().astype(np.float32, copy=False)
 
 
 def _per_image(request, name: str, count: int) -> np.ndarray:
     tensor = pb_utils.get_input_tensor_by_name(request, name)
     if tensor is None:
-        return np.full(count, _DEFAULTS[name], np.float32)
+        return np.full(count, contract.DEFAULT_THRESHOLDS[name], np.float32)
     return tensor.as_numpy().reshape(count, -1)[:, 0]
 
 
 def _class_masks(request, count: int) -> list:
-    tensor = pb_utils.get_input_tensor_by_name(request, "class_mask")
+    tensor = pb_utils.get_input_tensor_by_name(request, contract.CLASS_MASK)
     if tensor is None:
         return [None] * count
     return list(tensor.as_numpy().reshape(count, -1).astype(bool))

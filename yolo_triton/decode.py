@@ -1,16 +1,9 @@
-"""YOLO pre- and post-processing in numpy: letterbox in; raw outputs of every common layout to boxes out.
+"""Raw YOLO outputs of every layout in yolo_triton/contract.py to boxes: best class per anchor, class-aware
+greedy NMS, as Ultralytics does it, so the detections agree with theirs. This runs for every frame: keep it
+vectorised.
 
-Matches Ultralytics (pad 114 centred, INTER_LINEAR, best class per anchor, class-aware greedy NMS) so the
-detections agree with theirs. This runs for every frame: keep it vectorised.
-
-The same file runs inside the Triton model (server-side decode + NMS, copied next to its model.py by
-triton/prepare_repository.py), where OpenCV is not installed: only `letterbox` needs cv2, imported there.
-
-Layouts of one image's output (the batch axis already removed):
-- "yolov8": [4+C, A]   cx, cy, w, h, C class scores (YOLOv8, YOLO11; no objectness)
-- "yolov5": [A, 5+C]   cx, cy, w, h, objectness, C class scores (YOLOv5, YOLOX exported with decoding)
-- "nms":    [K, 6]     x1, y1, x2, y2, score, class id, already suppressed (end-to-end / NMS exports,
-                       and this project's own server-side post-processing)
+Standard library and numpy only: it runs inside the python-backend model too (server-side decode + NMS), and in
+the client for a user's own model that returns raw outputs.
 """
 
 import logging
@@ -18,27 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from yolo_triton.contract import LAYOUTS, NMS, YOLOV5, YOLOV8, UnknownLayoutError
+
 logger = logging.getLogger(__name__)
-PAD_VALUE = 114
 MAX_NMS_CANDIDATES = 30000  # Ultralytics' max_nms: bounds the NMS cost on pathological frames
 MAX_DETECTIONS = 300
 _CLASS_OFFSET = 7680.0  # larger than any letterbox side, so boxes of different classes never overlap
-LAYOUTS = ("yolov8", "yolov5", "nms")
-
-
-class UnknownLayoutError(ValueError):
-    """A model output whose shape matches none of the layouts this module decodes."""
-
-
-@dataclass(frozen=True)
-class Letterbox:
-    """How a source image was placed in the model input: input = source * scale + pad."""
-
-    scale: float
-    pad_x: float
-    pad_y: float
-    src_w: int
-    src_h: int
 
 
 @dataclass(frozen=True)
@@ -61,54 +39,6 @@ class Boxes:
         ).astype(np.float32, copy=False)
 
 
-def letterbox(image_bgr: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, Letterbox]:
-    """Fit a BGR uint8 image into `size` (h, w) keeping its aspect ratio; return RGB uint8 HxWx3."""
-    import cv2  # here, not at the top: the Triton model imports this module without OpenCV
-
-    if image_bgr.ndim != 3 or image_bgr.shape[2] != 3 or image_bgr.dtype != np.uint8:
-        raise ValueError(f"expected a BGR uint8 HxWx3 image, got {image_bgr.dtype} {image_bgr.shape}")
-    src_h, src_w = image_bgr.shape[:2]
-    dst_h, dst_w = size
-    scale = min(dst_h / src_h, dst_w / src_w)
-    new_w, new_h = round(src_w * scale), round(src_h * scale)
-    resized = image_bgr
-    if (new_w, new_h) != (src_w, src_h):
-        resized = cv2.resize(image_bgr, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    # Converting before padding touches fewer pixels; the grey pad is the same in either channel order.
-    rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
-    pad_w, pad_h = (dst_w - new_w) / 2, (dst_h - new_h) / 2
-    # Ultralytics' rounding: an odd remainder puts the extra pixel right/bottom.
-    top, bottom = round(pad_h - 0.1), round(pad_h + 0.1)
-    left, right = round(pad_w - 0.1), round(pad_w + 0.1)
-    boxed = cv2.copyMakeBorder(rgb, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(PAD_VALUE,) * 3)
-    return np.ascontiguousarray(boxed), Letterbox(scale, float(left), float(top), src_w, src_h)
-
-
-def guess_layout(dims: list[int], num_classes: int | None = None) -> str:
-    """The layout of a per-image output with `dims` (no batch axis; -1 = variable), or UnknownLayoutError.
-
-    With the class count known the answer is exact; without it, the long axis is the anchor axis.
-    """
-    if len(dims) == 2:
-        rows, cols = dims
-        if num_classes:
-            matches = {"yolov8": rows == 4 + num_classes, "yolov5": cols == 5 + num_classes, "nms": cols == 6}
-            found = [name for name, ok in matches.items() if ok]
-            if len(found) == 1:
-                return found[0]
-        if cols == 6:
-            return "nms"
-        if rows > 4 and (cols == -1 or cols > rows):
-            return "yolov8"
-        if cols > 5 and (rows == -1 or rows > cols):
-            return "yolov5"
-    raise UnknownLayoutError(
-        f"cannot decode an output of shape {dims} (per image): expected [4+C, A] (YOLOv8/11), "
-        f"[A, 5+C] (YOLOv5/YOLOX) or [K, 6] (NMS-exported x1,y1,x2,y2,score,class)"
-        + (f" with C={num_classes}" if num_classes else "")
-    )
-
-
 def decode_output(
     raw: np.ndarray,
     *,
@@ -121,21 +51,13 @@ def decode_output(
     """Boxes in model-input pixels from ONE image's output in `layout`; `class_mask[c]` False drops class c."""
     if raw.ndim != 2:
         raise UnknownLayoutError(f"expected one image's output (2 axes), got shape {list(raw.shape)}")
-    if layout == "yolov8":
+    if layout == YOLOV8:
         return _decode_scores(raw.T, confidence, iou, class_mask, max_detections)
-    if layout == "yolov5":
+    if layout == YOLOV5:
         return _decode_scores(_objectness_scaled(raw), confidence, iou, class_mask, max_detections)
-    if layout == "nms":
+    if layout == NMS:
         return _filter_rows(raw, confidence, class_mask, max_detections)
     raise UnknownLayoutError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
-
-
-def decode(raw: np.ndarray, *, letterbox: Letterbox, confidence: float, iou: float, max_detections: int = 300) -> Boxes:
-    """Boxes in source pixels from ONE image's raw YOLOv8/11 output [4+C, A] (kept for existing callers)."""
-    if raw.ndim != 2 or raw.shape[0] <= 4:
-        raise ValueError(f"expected raw YOLO output [4+C, A], got shape {raw.shape}")
-    boxes = decode_output(raw, layout="yolov8", confidence=confidence, iou=iou, max_detections=max_detections)
-    return to_source(boxes, letterbox)
 
 
 def _objectness_scaled(raw: np.ndarray) -> np.ndarray:
@@ -210,12 +132,3 @@ def nms(boxes_xyxy: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
 def _cxcywh_to_xyxy(cxcywh: np.ndarray) -> np.ndarray:
     half = cxcywh[:, 2:4] / 2
     return np.concatenate([cxcywh[:, 0:2] - half, cxcywh[:, 0:2] + half], axis=1)
-
-
-def to_source(boxes: Boxes, box: Letterbox) -> Boxes:
-    """Undo the letterbox and clip to the source image."""
-    pads = np.array([box.pad_x, box.pad_y, box.pad_x, box.pad_y], dtype=np.float32)
-    out = (boxes.xyxy.astype(np.float32) - pads) / np.float32(box.scale)
-    np.clip(out[:, 0::2], 0, box.src_w, out=out[:, 0::2])
-    np.clip(out[:, 1::2], 0, box.src_h, out=out[:, 1::2])
-    return Boxes(out.astype(np.float32, copy=False), boxes.confidence, boxes.class_id)
