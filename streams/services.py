@@ -6,6 +6,7 @@ A command sets the desired state, records who gave it, and has the reconciler st
 """
 
 import logging
+from typing import Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,22 +27,21 @@ LIVE_FIELDS = frozenset({"confidence", "classes"})
 EDITABLE_FIELDS = PIPELINE_FIELDS | LIVE_FIELDS | {"name", "queue"}
 
 
-def stream_create(
-    *,
-    name: str,
-    source: str,
-    max_fps: float | None = None,
-    confidence: float | None = None,
-    classes: list[str] | None = None,
-    model: str = "",
-    queue: str = "",
-    start: bool = True,
-    actor: str = "",
-) -> Stream:
+class StreamFields(TypedDict, total=False):
+    """What an operator sets when creating a stream (missing ones take their defaults)."""
+
+    name: Required[str]
+    source: Required[str]
+    max_fps: float | None
+    confidence: float | None
+    classes: list[str] | None
+    model: str
+    queue: str
+
+
+def stream_create(*, start: bool = True, actor: str = "", **fields: Unpack[StreamFields]) -> Stream:
     """Validate and store a stream; start it unless `start` is False. Invalid input raises ValidationError."""
-    stream = _new_stream(
-        name=name, source=source, max_fps=max_fps, confidence=confidence, classes=classes, model=model, queue=queue
-    )
+    stream = _new_stream(**fields)
     stream.desired_state = Desired.RUNNING if start else Desired.STOPPED
     stream.full_clean()
     stream.save()
@@ -80,24 +80,19 @@ def _item_problems(item: dict) -> list[str]:
     return []
 
 
-def _new_stream(
-    *,
-    name: str,
-    source: str,
-    max_fps: float | None = None,
-    confidence: float | None = None,
-    classes: list[str] | None = None,
-    model: str = "",
-    queue: str = "",
-) -> Stream:
+def _new_stream(**fields: Unpack[StreamFields]) -> Stream:
+    unknown = sorted(set(fields) - set(StreamFields.__annotations__))
+    if unknown:
+        raise TypeError(f"unexpected field(s): {', '.join(unknown)}")
+    confidence, classes = fields.get("confidence"), fields.get("classes")
     return Stream(
-        name=(name or "").strip(),
-        source=(source or "").strip(),
-        max_fps=max_fps,
+        name=(fields.get("name") or "").strip(),
+        source=(fields.get("source") or "").strip(),
+        max_fps=fields.get("max_fps"),
         confidence=settings.DEFAULT_CONFIDENCE if confidence is None else confidence,
         classes=[] if classes is None else classes,
-        model=(model or "").strip(),
-        queue=(queue or "").strip(),
+        model=(fields.get("model") or "").strip(),
+        queue=(fields.get("queue") or "").strip(),
     )
 
 

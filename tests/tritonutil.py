@@ -1,6 +1,7 @@
 """Helpers of the tests that run the real tritonserver: assets, a server, reference boxes, comparisons."""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -64,3 +65,15 @@ def assert_same_detections(left: sv.Detections, right: sv.Detections) -> None:
     assert left.class_id.tolist() == right.class_id.tolist()
     np.testing.assert_allclose(left.xyxy, right.xyxy, atol=0.5)
     np.testing.assert_allclose(left.confidence, right.confidence, atol=1e-3)
+
+
+def triton_fixture(work_name: str, onnx_name: str, **options: int | str):  # noqa: ANN201 - a pytest fixture
+    """A module-scoped fixture serving `onnx_name` from a real tritonserver of its own."""
+
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTriton]:
+        started = start_triton(tmp_path_factory.mktemp(work_name), onnx_name, **options)
+        yield started
+        started.stop()
+
+    return server

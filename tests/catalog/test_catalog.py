@@ -2,7 +2,6 @@
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
@@ -15,18 +14,14 @@ from catalog import selectors
 from catalog.models import InferenceModel
 from catalog.services import models_sync
 from stack.triton_server import EmbeddedTriton
-from tests.tritonutil import CONF, IOU, TRITON_VENV, asset, names, start_triton
+from tests.tritonutil import CONF, IOU, TRITON_VENV, asset, names, triton_fixture
 from workers.detector import Detector
 from yolo_triton.admin import TritonAdmin, TritonAdminError
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def triton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTriton]:
-    server = start_triton(tmp_path_factory.mktemp("triton-catalog"), "yolo11n_320_dyn.onnx")
-    yield server
-    server.stop()
+triton = triton_fixture("triton-catalog", "yolo11n_320_dyn.onnx")
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ Each test prints the time it measured (run with -s to see them); the limits asse
 promises, with the waits polling the real system.
 """
 
+import contextlib
 import os
 import signal
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -25,6 +27,17 @@ def _delete(stack, stream_id: int) -> None:
     stack.api("DELETE", f"/api/streams/{stream_id}/")
 
 
+@contextlib.contextmanager
+def _running_stream(stack, name: str, source: str, **fields) -> Iterator[int]:
+    """A stream created through the API and running; deleted afterwards whatever the test did."""
+    stream_id = _create(stack, name, source, **fields)
+    try:
+        stack.wait_for_status(stream_id, "running", timeout=60)
+        yield stream_id
+    finally:
+        _delete(stack, stream_id)
+
+
 def _frames_total_grows(stack, watcher, since: float) -> bool:
     return any(kind == "stream.metrics" for at, kind, _ in list(watcher.seen) if at >= since)
 
@@ -33,9 +46,7 @@ def test_killing_the_worker_process_of_a_stream_moves_it_to_a_live_worker(lifecy
     """GIVEN a running stream WHEN the pool process running it is killed with SIGKILL THEN it runs again
     within 15 s under a new lease holder, and at no moment did two pipelines publish for it."""
     stack = lifecycle_stack
-    stream_id = _create(stack, "kill-me", shared_rtsp.url, max_fps=5)
-    try:
-        stack.wait_for_status(stream_id, "running", timeout=60)
+    with _running_stream(stack, "kill-me", shared_rtsp.url, max_fps=5) as stream_id:
         watcher = watch_group(stream_id)
         old_holder = stack.lease_holder(stream_id)
         elapsed_until(lambda: watcher.origins_since(0), timeout=10, what="messages from the running pipeline")
@@ -61,8 +72,6 @@ def test_killing_the_worker_process_of_a_stream_moves_it_to_a_live_worker(lifecy
         assert set(origins[switch:]) == {new_holder}, "the killed pipeline published after its successor started"
         events = stack.api("GET", f"/api/streams/{stream_id}/events/").body
         assert any("worker lost" in event["message"] for event in events)
-    finally:
-        _delete(stack, stream_id)
 
 
 def test_camera_outage_shows_reconnecting_then_running_again(lifecycle_stack, rtsp_server, watch_group):
@@ -70,9 +79,7 @@ def test_camera_outage_shows_reconnecting_then_running_again(lifecycle_stack, rt
     THEN the stream shows 'reconnecting' within 5 s, then 'running' within 5 s of the camera's return,
     with frames flowing again from the same pipeline."""
     stack = lifecycle_stack
-    stream_id = _create(stack, "outage", rtsp_server.url, max_fps=5)
-    try:
-        stack.wait_for_status(stream_id, "running", timeout=60)
+    with _running_stream(stack, "outage", rtsp_server.url, max_fps=5) as stream_id:
         holder = stack.lease_holder(stream_id)
         rtsp_server.stop()
         detected = elapsed_until(
@@ -91,8 +98,6 @@ def test_camera_outage_shows_reconnecting_then_running_again(lifecycle_stack, rt
         print(f"\ncamera outage: reconnecting after {detected:.2f} s ({reason!r}); "
               f"running {recovered:.2f} s after its return")
         assert stack.lease_holder(stream_id) == holder, "the pipeline should reconnect, not be replaced"
-    finally:
-        _delete(stack, stream_id)
 
 
 def test_a_server_that_never_answers_fails_with_a_reason_and_stops_at_once(lifecycle_stack, silent_server):
@@ -126,9 +131,7 @@ def test_triton_outage_shows_inference_errors_and_recovers_by_itself(
     """GIVEN a running stream WHEN Triton is stopped for 10 s and started again THEN the stream shows inference
     errors while it is gone, keeps its source and pipeline (same lease holder), and recovers by itself."""
     stack = lifecycle_stack
-    stream_id = _create(stack, "triton-outage", shared_rtsp.url, max_fps=5)
-    try:
-        stack.wait_for_status(stream_id, "running", timeout=60)
+    with _running_stream(stack, "triton-outage", shared_rtsp.url, max_fps=5) as stream_id:
         holder = stack.lease_holder(stream_id)
         lifecycle_triton.stop()
         try:
@@ -148,5 +151,3 @@ def test_triton_outage_shows_inference_errors_and_recovers_by_itself(
         assert stack.lease_holder(stream_id) == holder
         watcher = watch_group(stream_id)
         elapsed_until(lambda: _frames_total_grows(stack, watcher, back), timeout=10, what="metrics again")
-    finally:
-        _delete(stack, stream_id)

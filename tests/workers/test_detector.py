@@ -6,15 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import tritonclient.http as httpclient
 
 from stack.processes import wait_until
 from stack.triton_server import EmbeddedTriton
-from tests.tritonutil import CONF, IOU, assert_same_detections, image, names, start_triton
+from tests.tritonutil import CONF, IOU, assert_same_detections, image, names, start_triton, triton_fixture
 from workers.detector import Detector
 from workers.shm import SHM_DIR
 from workers.triton import TritonInferenceError
@@ -23,18 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FRAMES = ("bus.jpg", "zidane.jpg")
 
 
-@pytest.fixture(scope="module")
-def server_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTriton]:
-    server = start_triton(tmp_path_factory.mktemp("triton-server-side"), "yolo11n_320_dyn.onnx")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def raw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTriton]:
-    server = start_triton(tmp_path_factory.mktemp("triton-raw"), "yolo11n_320_dyn.onnx", postprocess="raw")
-    yield server
-    server.stop()
+server_side = triton_fixture("triton-server-side", "yolo11n_320_dyn.onnx")
+raw = triton_fixture("triton-raw", "yolo11n_320_dyn.onnx", postprocess="raw")
 
 
 def detector_for(server: EmbeddedTriton, transport: str = "auto") -> Detector:

@@ -25,18 +25,14 @@ from tests.tritonutil import (
     image,
     names,
     start_triton,
+    triton_fixture,
 )
 from workers.detector import Detector
 from workers.triton import TritonInferenceError, TritonModel
 from yolo_triton.contract import ModelSpec
 from yolo_triton.prepost import letterbox
 
-
-@pytest.fixture(scope="module")
-def triton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTriton]:
-    server = start_triton(tmp_path_factory.mktemp("triton320"), "yolo11n_320_dyn.onnx")
-    yield server
-    server.stop()
+triton = triton_fixture("triton320", "yolo11n_320_dyn.onnx")
 
 
 @pytest.fixture(scope="module")
