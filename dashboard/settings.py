@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -174,7 +175,7 @@ CHANNEL_LAYERS = {
     },
 }
 
-CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_URL = CELERY_REDBEAT_REDIS_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = False
@@ -192,14 +193,15 @@ WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 6)
 CONTROL_QUEUE = env_str("CONTROL_QUEUE", "control")
 STREAM_RECONCILE_INTERVAL_S = env_float("STREAM_RECONCILE_INTERVAL_S", 2.0)
 CELERY_BEAT_SCHEDULE = {
-    "reconcile-streams": {
-        "task": "workers.reconcile",
-        "schedule": STREAM_RECONCILE_INTERVAL_S,
-        "options": {"queue": CONTROL_QUEUE, "expires": STREAM_RECONCILE_INTERVAL_S * 2},
-    },
+    "reconcile-streams": {"task": "workers.reconcile", "schedule": STREAM_RECONCILE_INTERVAL_S,
+                          "options": {"queue": CONTROL_QUEUE, "expires": STREAM_RECONCILE_INTERVAL_S * 2}},
     "prune-stream-events": {"task": "workers.prune_events", "schedule": 600.0, "options": {"queue": CONTROL_QUEUE}},
 }
 WORKER_HEARTBEAT_S = 5.0
+# One beat per control host; celery-redbeat's Redis lock lets one send, another takes over (docs/operations.md).
+CELERY_BEAT_SCHEDULER = "workers.beat:LeasedScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 1  # also how often a standby beat tries the lock
+CELERY_REDBEAT_LOCK_TIMEOUT = env_int("REDBEAT_LOCK_TIMEOUT_S", 5)
 
 # --- Inference -------------------------------------------------------------------------------------
 # Empty means "embedded": the launcher starts the bundled tritonserver and passes its URL down.
@@ -249,12 +251,19 @@ STREAM_EVENTS_KEEP = env_int("STREAM_EVENTS_KEEP", 500)
 # No frame for this long from a live source that reports no error either: show it as reconnecting.
 STREAM_STALL_S = env_float("STREAM_STALL_S", 3.0)
 
-# --- Launcher --------------------------------------------------------------------------------------
+# --- Launcher (python -m stack ROLE...; docs/operations.md) ------------------------------------------
+NODE_HOST = env_str("NODE_HOST") or socket.gethostname()  # in node names: streams@HOST, control@HOST
+WORKER_NAME = env_str("WORKER_NAME")  # the stream worker node; default streams@NODE_HOST
+TRITON_LISTEN_HOST = env_str("TRITON_LISTEN_HOST", "127.0.0.1")  # the `triton` role; 0.0.0.0 for other hosts
+TRITON_HTTP_PORT, TRITON_METRICS_PORT = env_int("TRITON_HTTP_PORT", 0), env_int("TRITON_METRICS_PORT", 0)
 WEB_HOST = env_str("WEB_HOST", "127.0.0.1")
 WEB_PORT = env_int("WEB_PORT", 8000)
 ADMIN_USERNAME = env_str("DJANGO_SUPERUSER_USERNAME", "admin")
 ADMIN_PASSWORD = env_str("DJANGO_SUPERUSER_PASSWORD")
 TRITON_VENV = env_path("TRITON_VENV", BASE_DIR / ".venv-triton")
+
+# Prometheus: /metrics for admins and `Authorization: Bearer METRICS_TOKEN`; Triton's relayed at /metrics/triton/
+METRICS_TOKEN, TRITON_METRICS_URL = env_str("METRICS_TOKEN"), env_str("TRITON_METRICS_URL")
 
 # --- API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -284,10 +293,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.__stderr__"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "django.channels.server": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"},
         # The reconciler runs every 2 s: Celery's per-task received/succeeded lines would drown the log.
-        "celery.app.trace": {"level": "WARNING"},
-        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"}, "celery.worker.strategy": {"level": "WARNING"},
     },
 }

@@ -1,7 +1,10 @@
-"""`make run`: starts every process of the product, prints the URL and the login, and stops them all on Ctrl-C.
+"""`python -m stack [ROLE...]`: one host's share of the product, kept running.
 
+`all` (what `make run` starts) is every role on this machine with the embedded defaults: Valkey when REDIS_URL
+is empty, Triton when TRITON_URL is empty, and `manage.py bootstrap` first; it prints the URL and the login.
+A role alone (web, worker, control, triton) is configured only through the environment (docs/operations.md).
 Children run in their own sessions with a parent-death signal, so none outlives the launcher, even when the
-launcher itself is killed.
+launcher itself is killed; a child that dies is started again (stack.supervisor).
 """
 
 import json
@@ -15,101 +18,150 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 from django.conf import settings
 
+from stack import roles as role_table
 from stack.assets import DEMO_VIDEOS, AssetsMissing, ensure_assets
-from stack.processes import spawn, stop_process, wait_until
+from stack.children import BASE_DIR, Child, CommandChild, ServerChild
+from stack.processes import wait_until
+from stack.supervisor import Supervisor
 from stack.triton_server import EmbeddedTriton
 from stack.valkey import EmbeddedValkey
+from streams import supervision
 
 logger = logging.getLogger(__name__)
-BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """A role cannot start with this environment; the message says which variable to set."""
 
 
 @dataclass
 class Launcher:
     log_dir: Path
-    children: dict[str, subprocess.Popen] = field(default_factory=dict)
-    valkey: EmbeddedValkey | None = None
-    triton: EmbeddedTriton | None = None
+    roles: list[str] = field(default_factory=lambda: list(role_table.ROLES))
+    everything: bool = True  # `all`: embedded servers when not configured, bootstrap, the URL and login
     stopping: threading.Event = field(default_factory=threading.Event)
+    servers: list[ServerChild] = field(default_factory=list)
+    supervisor: Supervisor | None = None
 
     def run(self) -> int:
         started = time.monotonic()
         try:
+            self._check_configuration()
             self._fetch_assets()
-        except AssetsMissing as error:
+        except (AssetsMissing, ConfigurationError) as error:
             print(error, file=sys.stderr)
             return 2
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         try:
             env = self._start_servers()
-            login = self._bootstrap(env)
-            self._start_app(env)
+            login = self._bootstrap(env) if self.everything else None
+            self._start_processes(env)
+            if "web" in self.roles:
+                wait_until(self._web_answers, timeout=60, what="the web server")
             self._announce(login, time.monotonic() - started)
-            return self._supervise()
+            self.supervisor.run(self.stopping)
+            print("\nStopping…", flush=True)
+            return 0
         finally:
             self.shutdown()
 
+    def _check_configuration(self) -> None:
+        if self.everything:
+            return
+        if not settings.REDIS_URL and set(self.roles) & {"web", "worker", "control"}:
+            raise ConfigurationError("Set REDIS_URL (redis://host:6379/0): the roles web, worker and control share it.")
+        if "worker" in self.roles and "triton" not in self.roles and not settings.TRITON_URL:
+            raise ConfigurationError("Set TRITON_URL (host:port of Triton's HTTP endpoint) for the worker role.")
+
     def _fetch_assets(self) -> None:
-        names = [settings.YOLO_MODEL_FILE] + (list(DEMO_VIDEOS) if settings.DEMO_STREAMS else [])
+        names = [settings.YOLO_MODEL_FILE] if self._embeds_triton() else []
+        names += list(DEMO_VIDEOS) if self.everything and settings.DEMO_STREAMS else []
         ensure_assets(names, assets_dir=Path(settings.ASSETS_DIR), assets_url=settings.ASSETS_URL)
 
+    def _embeds_triton(self) -> bool:
+        return "triton" in self.roles and not (self.everything and settings.TRITON_URL)
+
     def _start_servers(self) -> dict[str, str]:
+        """Embedded servers start (and are waited for) before the processes that use them."""
         env = dict(os.environ)
-        if not settings.REDIS_URL:
-            self.valkey = EmbeddedValkey(work_dir=Path(settings.VAR_DIR) / "valkey")
-            self.valkey.start()
-            env["REDIS_URL"] = self.valkey.url
-        if not settings.TRITON_URL:
-            self.triton = EmbeddedTriton(
-                venv=Path(settings.TRITON_VENV),
-                onnx_path=Path(settings.ASSETS_DIR) / settings.YOLO_MODEL_FILE,
-                work_dir=Path(settings.VAR_DIR) / "triton",
-                model_name=settings.TRITON_MODEL_NAME,
-                max_batch_size=settings.TRITON_MAX_BATCH_SIZE,
-                queue_delay_us=settings.TRITON_MAX_QUEUE_DELAY_US,
-                instance_count=settings.TRITON_INSTANCE_COUNT,
-                ort_threads=settings.TRITON_ORT_THREADS,
-                postprocess=settings.TRITON_POSTPROCESS,
-            )
-            # From the main thread: a parent-death signal fires when the spawning *thread* ends.
-            self.triton.start()
-            env["TRITON_URL"] = self.triton.url
+        if self.everything and not settings.REDIS_URL:
+            valkey = EmbeddedValkey(work_dir=Path(settings.VAR_DIR) / "valkey")
+            valkey.start()
+            self.servers.append(ServerChild("valkey", valkey))
+            env["REDIS_URL"] = valkey.url
+        if self._embeds_triton():
+            triton = self._triton()
+            triton.start()  # from the main thread: a parent-death signal fires when the spawning *thread* ends
+            self.servers.append(ServerChild("triton", triton))
+            if not settings.TRITON_URL:
+                env["TRITON_URL"] = triton.url
+            env.setdefault("TRITON_METRICS_URL", triton.metrics_url)
         return env
+
+    def _triton(self) -> EmbeddedTriton:
+        return EmbeddedTriton(
+            venv=Path(settings.TRITON_VENV),
+            onnx_path=Path(settings.ASSETS_DIR) / settings.YOLO_MODEL_FILE,
+            work_dir=Path(settings.VAR_DIR) / "triton",
+            model_name=settings.TRITON_MODEL_NAME,
+            max_batch_size=settings.TRITON_MAX_BATCH_SIZE,
+            queue_delay_us=settings.TRITON_MAX_QUEUE_DELAY_US,
+            instance_count=settings.TRITON_INSTANCE_COUNT,
+            ort_threads=settings.TRITON_ORT_THREADS,
+            postprocess=settings.TRITON_POSTPROCESS,
+            listen_host=settings.TRITON_LISTEN_HOST,
+            http_port=settings.TRITON_HTTP_PORT,
+            metrics_port=settings.TRITON_METRICS_PORT,
+        )
 
     def _bootstrap(self, env: dict[str, str]) -> dict:
         result = subprocess.run(
             [sys.executable, str(BASE_DIR / "manage.py"), "bootstrap"],
             env=env, cwd=BASE_DIR, capture_output=True, text=True, check=False,
-        )
+        )  # fmt: skip
         if result.returncode != 0:
             raise RuntimeError(f"Preparing the database failed:\n{result.stderr[-4000:]}")
         return json.loads(result.stdout.strip().splitlines()[-1])
 
-    def _start_app(self, env: dict[str, str]) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.children["worker"] = spawn(worker_command(), env=env, cwd=BASE_DIR, log_path=self.log_dir / "worker.log")
-        self.children["control"] = spawn(
-            control_command(schedule=Path(settings.VAR_DIR) / "celerybeat-schedule"),
-            env=env, cwd=BASE_DIR, log_path=self.log_dir / "control.log",
-        )
-        self.children["web"] = spawn(web_command(), env=env, cwd=BASE_DIR, log_path=self.log_dir / "web.log")
-        wait_until(self._web_answers, timeout=60, what="the web server")
+    def _start_processes(self, env: dict[str, str]) -> None:
+        children: list[Child] = list(self.servers)
+        for name in role_table.processes_of(self.roles):
+            if name in role_table.PROCESSES:
+                children.append(self._command_child(name, env))
+        self.supervisor = Supervisor(children=children, report=self._reporter(env.get("REDIS_URL", "")))
+        self.supervisor.start_all()
+
+    def _command_child(self, name: str, env: dict[str, str]) -> CommandChild:
+        return CommandChild(
+            name=name, command=role_table.PROCESSES[name], env=env, log_path=self.log_dir / f"{name}.log",
+            stop_signal=role_table.STOP_SIGNALS.get(name, signal.SIGTERM),
+        )  # fmt: skip
+
+    def _reporter(self, redis_url: str):  # noqa: ANN202 - the supervisor's report callback
+        if not redis_url:
+            return lambda states: None
+        client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=0.5)
+        host, roles = settings.NODE_HOST, list(self.roles)
+        return lambda states: supervision.host_report(host=host, roles=roles, children=states, client=client)
 
     def _web_answers(self) -> bool:
         import urllib.request
 
-        if self.children["web"].poll() is not None:
-            raise RuntimeError(f"The web server exited; see {self.log_dir / 'web.log'}")
         try:
             with urllib.request.urlopen(f"{base_url()}/accounts/login/", timeout=2) as response:
                 return response.status == 200
         except OSError:
             return False
 
-    def _announce(self, login: dict, elapsed: float) -> None:
+    def _announce(self, login: dict | None, elapsed: float) -> None:
+        if login is None:
+            print(f"\n  {settings.NODE_HOST}: {', '.join(self.roles)} running ({elapsed:.1f} s); Ctrl-C stops them.\n",
+                  flush=True)  # fmt: skip
+            return
         password = login["password"] or "(unchanged; set DJANGO_SUPERUSER_PASSWORD to reset it)"
         print(
             f"\n  StreamVision is running ({elapsed:.1f} s): {base_url()}/\n"
@@ -118,57 +170,13 @@ class Launcher:
             flush=True,
         )
 
-    def _supervise(self) -> int:
-        while not self.stopping.wait(1.0):
-            for name, proc in self.children.items():
-                if proc.poll() is not None:
-                    print(f"The {name} process exited ({proc.returncode}); stopping. See {self.log_dir}/{name}.log")
-                    return 1
-        print("\nStopping…", flush=True)
-        return 0
-
     def shutdown(self) -> None:
-        # Celery's warm shutdown waits for tasks that never end: a cold one (SIGQUIT) ends them.
-        if "worker" in self.children:
-            stop_process(self.children.pop("worker"), sig=signal.SIGQUIT, timeout=10)
-        for name in list(self.children):
-            stop_process(self.children.pop(name), sig=signal.SIGTERM, timeout=10)
-        if self.triton is not None:
-            self.triton.stop()
-        if self.valkey is not None:
-            self.valkey.stop()
+        if self.supervisor is not None:
+            self.supervisor.stop_all()
+        else:
+            for server in reversed(self.servers):
+                server.stop()
 
 
 def base_url() -> str:
     return f"http://{settings.WEB_HOST}:{settings.WEB_PORT}"
-
-
-def worker_command(
-    *, concurrency: int | None = None, queues: list[str] | None = None, name: str = "streams@%h"
-) -> list[str]:
-    """A stream worker node: one pool process per stream it can run."""
-    queues = queues or [settings.STREAMS_QUEUE, *settings.WORKER_QUEUES]
-    return [
-        sys.executable, "-m", "celery", "-A", "workers.celery", "worker", "-n", name,
-        "-Q", ",".join(queues), "--pool", "prefork",
-        "--concurrency", str(concurrency or settings.WORKER_CONCURRENCY),
-        "--without-gossip", "--without-mingle", "--without-heartbeat", "-O", "fair",
-        "--loglevel", settings.LOG_LEVEL,
-    ]
-
-
-def control_command(*, schedule: Path, queue: str | None = None, name: str = "control@%h") -> list[str]:
-    """The reconciler: Celery beat plus a one-slot worker on the control queue (one per deployment)."""
-    return [
-        sys.executable, "-m", "celery", "-A", "workers.celery", "worker", "-n", name,
-        "-Q", queue or settings.CONTROL_QUEUE, "--pool", "solo", "--beat", "--schedule", str(schedule),
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "--loglevel", settings.LOG_LEVEL,
-    ]
-
-
-def web_command(*, host: str | None = None, port: int | None = None) -> list[str]:
-    return [
-        sys.executable, "-m", "daphne", "-b", host or settings.WEB_HOST, "-p", str(port or settings.WEB_PORT),
-        "dashboard.asgi:application",
-    ]

@@ -36,6 +36,9 @@ class EmbeddedTriton:
         instance_count: int = 1,
         ort_threads: int = 2,
         postprocess: str = "server",
+        listen_host: str = "127.0.0.1",
+        http_port: int = 0,
+        metrics_port: int = 0,
     ) -> None:
         self.venv = Path(venv)
         self.onnx_path = Path(onnx_path)
@@ -47,7 +50,10 @@ class EmbeddedTriton:
         self.ort_threads = ort_threads
         self.postprocess = postprocess  # "server": decode + NMS in the model; "raw": the ONNX output as is
         self.log_path = self.work_dir / "triton.log"
+        self.listen_host = listen_host  # 0.0.0.0 serves workers on other hosts (the `triton` role)
+        self._fixed_ports = {"http": http_port, "metrics": metrics_port}  # 0: a free port
         self._proc: subprocess.Popen | None = None
+        self._launch_args: tuple[list[str], dict[str, str]] | None = None
         self._ports: dict[str, int] = {}
         self._ports_lock = threading.Lock()
         self._shm_regions: list[Path] = []
@@ -60,6 +66,10 @@ class EmbeddedTriton:
     @property
     def url(self) -> str:
         return f"127.0.0.1:{self._port('http')}"
+
+    def exit_code(self) -> int | None:
+        """None while it runs (or before it was started)."""
+        return None if self._proc is None else self._proc.poll()
 
     def is_running(self) -> bool:
         """False once the server has exited on its own; call stop() then, to reap it and end its model stubs."""
@@ -82,14 +92,22 @@ class EmbeddedTriton:
         repo = self._prepare_repository()
         version, libdir = self._interpreter_facts()
         backends = self._backend_dir(server_dir, version)
-        clean_stale_shm()
-        cmd = self._command(server_dir, repo, backends)
+        self._launch_args = (self._command(server_dir, repo, backends), self._env(libdir))
         self.log_path.write_bytes(b"")  # the error tail must show this run only
         started = time.monotonic()
-        self._proc = spawn(cmd, env=self._env(libdir), log_path=self.log_path, cwd=self.work_dir)
+        self.launch()
         self._wait_ready(timeout)
         self._shm_regions = mapped_regions(self._proc.pid)
         logger.info("Triton ready at %s in %.2f s (model %s)", self.url, time.monotonic() - started, self.model_name)
+
+    def launch(self) -> None:
+        """Spawn the server as start() prepared it, without waiting: a supervisor's restart after a crash, on
+        the same ports and repository."""
+        if self._launch_args is None:
+            raise RuntimeError("EmbeddedTriton.launch() needs a start() first")
+        clean_stale_shm()  # what the crashed server left in /dev/shm
+        cmd, env = self._launch_args
+        self._proc = spawn(cmd, env=env, log_path=self.log_path, cwd=self.work_dir)
 
     def _wait_ready(self, timeout: float) -> None:
         try:
@@ -125,7 +143,8 @@ class EmbeddedTriton:
         # Chosen on first use, so callers can hand the URL to others while the server is still starting.
         with self._ports_lock:
             if not self._ports:
-                self._ports = dict(zip(("http", "grpc", "metrics"), _distinct_free_ports(3), strict=True))
+                free = iter(_distinct_free_ports(3, taken=set(self._fixed_ports.values())))
+                self._ports = {name: self._fixed_ports.get(name) or next(free) for name in ("http", "grpc", "metrics")}
             return self._ports[name]
 
     def _python(self) -> Path:
@@ -191,9 +210,9 @@ class EmbeddedTriton:
             f"--model-repository={repo}",
             f"--backend-directory={backends}",
             f"--cache-directory={server_dir / 'caches'}",
-            "--http-address=127.0.0.1", f"--http-port={self._port('http')}",
-            "--grpc-address=127.0.0.1", f"--grpc-port={self._port('grpc')}",
-            "--metrics-address=127.0.0.1", f"--metrics-port={self._port('metrics')}",
+            f"--http-address={self.listen_host}", f"--http-port={self._port('http')}",
+            f"--grpc-address={self.listen_host}", f"--grpc-port={self._port('grpc')}",
+            f"--metrics-address={self.listen_host}", f"--metrics-port={self._port('metrics')}",
             "--pinned-memory-pool-byte-size=0",
             "--allow-gpu-metrics=false",
             # Keep-alive clients otherwise hold SIGTERM up for 30 s.
@@ -241,12 +260,12 @@ class EmbeddedTriton:
             return f"(no log: {exc})"
 
 
-def _distinct_free_ports(count: int) -> list[int]:
+def _distinct_free_ports(count: int, taken: set[int]) -> list[int]:
     # A port is free again once its probe socket closes, so the kernel may hand the same one out twice.
     ports: list[int] = []
     while len(ports) < count:
         port = free_port()
-        if port not in ports:
+        if port not in ports and port not in taken:
             ports.append(port)
     return ports
 

@@ -99,7 +99,7 @@ class LiveStack:
 
     def start_worker(self, name: str, concurrency: int, queues: list[str] | None = None) -> subprocess.Popen:
         """A stream worker node (prefork pool), registered as `name@<host>`."""
-        from stack.launcher import worker_command
+        from stack.commands import worker_command
 
         queues = queues or [self.env["STREAMS_QUEUE"]]
         command = worker_command(concurrency=concurrency, queues=queues, name=f"{name}@%h")
@@ -156,12 +156,13 @@ def start_live_stack(
         stack.manage("flush", "--no-input")
     stack.manage("bootstrap")
     stack.token = stack.manage("drf_create_token", "admin").split()[2]
-    from stack.launcher import control_command, web_command
+    from stack.commands import beat_command, control_command, web_command
 
     for name, concurrency in ({"w1": 3} if workers is None else workers).items():
         stack.start_worker(name, concurrency)
-    control = control_command(schedule=work_dir / "celerybeat-schedule", queue=env["CONTROL_QUEUE"])
+    control = control_command(queue=env["CONTROL_QUEUE"])
     stack.procs["control"] = spawn(control, env=env, cwd=ROOT, log_path=work_dir / "control.log")
+    stack.procs["beat"] = spawn(beat_command(), env=env, cwd=ROOT, log_path=work_dir / "beat.log")
     stack.procs["web"] = spawn(web_command(port=port), env=env, cwd=ROOT, log_path=work_dir / "web.log")
     deadline = time.monotonic() + 60
     wait_until(lambda: _answers(stack.url + "/accounts/login/"), timeout=deadline - time.monotonic(), what="daphne")

@@ -1,14 +1,18 @@
 """The Celery app of the workers.
 
-Stream workers:  celery -A workers.celery worker -Q streams[,gpu] --concurrency N
-Reconciler:      celery -A workers.celery worker -Q control --pool solo --beat   (one per deployment)
+Stream workers:  celery -A workers.celery worker -Q streams[,gpu] --concurrency N -n streams@HOST
+Reconciler:      celery -A workers.celery worker -Q control --pool solo   (one or more control hosts)
+                 celery -A workers.celery beat -S workers.beat:LeasedScheduler   (one per control host; one sends)
+`python -m stack ROLE` starts these with the right options (stack/commands.py).
 """
 
 import logging
 import os
+import threading
 
+from billiard.exceptions import WorkerLostError
 from celery import Celery
-from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
+from celery.signals import task_failure, worker_init, worker_process_init, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
@@ -18,6 +22,7 @@ app = Celery("workers", include=["workers.tasks"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 _heartbeat = None
+_node = ""  # this stream worker node's name, once it is ready
 
 
 @worker_init.connect
@@ -49,14 +54,32 @@ def _register_worker(sender: object, **_: object) -> None:
 
     from workers.registry import WorkerHeartbeat
 
-    global _heartbeat
+    global _heartbeat, _node
     queues = sorted(queue.name for queue in sender.task_consumer.queues)  # type: ignore[attr-defined]
     if set(queues) <= {settings.CONTROL_QUEUE}:
         return  # the reconciler's worker runs no streams
     capacity = int(sender.controller.concurrency or 1)  # type: ignore[attr-defined]
-    _heartbeat = WorkerHeartbeat.init(name=sender.hostname, queues=queues, capacity=capacity)  # type: ignore[attr-defined]
+    _node = sender.hostname  # type: ignore[attr-defined]
+    _heartbeat = WorkerHeartbeat.init(name=_node, queues=queues, capacity=capacity)
     _heartbeat.start()
-    logger.info("Worker %s registered: queues %s, capacity %s", sender.hostname, queues, capacity)  # type: ignore[attr-defined]
+    logger.info("Worker %s registered: queues %s, capacity %s", _node, queues, capacity)
+    # Started again after its main process was killed: its old pool processes died with it.
+    _release_dead_holders_soon()
+
+
+@task_failure.connect
+def _pool_process_lost(exception: BaseException | None = None, **_: object) -> None:
+    """In the main process, when a pool process died under its task (killed, out of memory): its stream's lease
+    is let go of at once, so the stream runs again in a moment rather than after the lease's TTL."""
+    if isinstance(exception, WorkerLostError) and _node:
+        _release_dead_holders_soon()
+
+
+def _release_dead_holders_soon() -> None:
+    from workers.lost import release_dead_holders
+
+    # Off the main process's event loop: it does database and Redis round trips.
+    threading.Thread(target=release_dead_holders, kwargs={"node": _node}, name="lost-leases", daemon=True).start()
 
 
 @worker_shutdown.connect

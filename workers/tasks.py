@@ -1,6 +1,8 @@
 """Celery tasks: one long task per running stream, and the reconciler that keeps streams as desired."""
 
 import logging
+import os
+import time
 
 from celery import Task
 
@@ -8,6 +10,9 @@ from streams.dispatch import RUN_STREAM_TASK
 from workers.celery import app
 
 logger = logging.getLogger(__name__)
+
+# A pass takes milliseconds; the fence outlives a control worker killed in the middle of one by this much.
+FENCE_TTL_S = 30.0
 
 
 @app.task(name=RUN_STREAM_TASK, bind=True, ignore_result=True)
@@ -21,12 +26,21 @@ def run_stream(self: Task, stream_id: int) -> None:
     logger.info("Stream %s: task finished", stream_id)
 
 
-@app.task(name="workers.reconcile", ignore_result=True)
-def reconcile() -> int:
-    """Celery beat runs this every few seconds on the control queue (see CELERY_BEAT_SCHEDULE)."""
-    from streams import reconciler
+@app.task(name="workers.reconcile", bind=True, ignore_result=True)
+def reconcile(self: Task) -> int:
+    """Celery beat sends this every few seconds to the control queue (see CELERY_BEAT_SCHEDULE). Any control
+    worker may receive it; the fence lets one pass act at a time, and each pass is recorded for the system
+    page and /metrics."""
+    from streams import reconciler, supervision
 
-    acted = reconciler.streams_reconcile()
+    by = f"{self.request.hostname or 'control'}:{os.getpid()}"
+    with supervision.reconciler_fence(ttl_s=FENCE_TTL_S) as acting:
+        if not acting:
+            logger.info("Reconciler: another pass is acting; this one stands down")
+            return 0
+        started = time.monotonic()
+        acted = reconciler.streams_reconcile()
+        supervision.reconciler_pass_record(by=by, acted=acted, took_s=time.monotonic() - started)
     if acted:
         logger.info("Reconciler acted on %s stream(s)", acted)
     return acted
