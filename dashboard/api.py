@@ -37,7 +37,7 @@ class StreamSerializer(serializers.ModelSerializer):
         ]
 
     def to_representation(self, instance: Stream) -> dict:
-        data = super().to_representation(instance)
+        data = super().to_representation(selectors.stream_shown(instance))
         data["source"] = instance.source_display  # camera URLs carry passwords
         return data
 

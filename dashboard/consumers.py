@@ -14,6 +14,7 @@ and metrics and status keep coming; {"on": true} turns them back on.
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 from urllib.parse import parse_qs
@@ -22,7 +23,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from streams import selectors, viewers
+from streams import lifecycle, selectors, viewers
 from streams.messages import STREAMS_GROUP, FrameMessage, MetricsMessage, StatusMessage, stream_group
 from streams.models import Stream
 
@@ -53,6 +54,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.pending_frame: bytes | None = None
         self.awaiting_ack = True  # the browser acks once when it is ready for the first frame
         self.refresher: asyncio.Task | None = None
+        self.watcher: asyncio.Task | None = None
+        self.shown_status = ""
         self.frames_on = False  # turned on below for a frame consumer, like a browser's {"on": true}
         self.registration_lock = asyncio.Lock()
         if not _is_authenticated(self.scope):
@@ -72,9 +75,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._switch_frames(True)
             self.refresher = asyncio.create_task(self._keep_registered())
         await self.accept()
+        stream = await database_sync_to_async(selectors.stream_shown)(stream)
+        self.shown_status = stream.status
         await self.send_json(status_payload(stream))
+        self.watcher = asyncio.create_task(self._keep_true())
 
     async def disconnect(self, code: int) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()
         if self.refresher is not None:
             self.refresher.cancel()
             await self._switch_frames(False)
@@ -108,6 +116,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         await self.send_json({**{k: v for k, v in event.items() if k not in ("type", "origin")}, "type": "metrics"})
 
     async def stream_status(self, event: StatusMessage) -> None:
+        self.shown_status = event["status"]
         await self.send_json(
             {
                 "type": "status",
@@ -138,6 +147,29 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, payload: dict) -> None:
         await self.send(text_data=json.dumps(payload))
+
+    async def _keep_true(self) -> None:
+        """Once a second: a stream shown as held by a worker whose lease is gone lost its worker, and is shown
+        as such at once, not when the reconciler next steps it. Every REFRESH_S: join the groups again, which a
+        restarted Redis has forgotten."""
+        for tick in itertools.count(1):
+            await asyncio.sleep(1.0)
+            with contextlib.suppress(Exception):  # Redis down: try again on the next tick
+                if tick % int(viewers.REFRESH_S) == 0:
+                    for group in list(self.groups_joined):
+                        await self.channel_layer.group_add(group, self.channel_name)
+                if self.shown_status in lifecycle.HELD_STATUSES:
+                    await self._show_if_worker_gone()
+
+    async def _show_if_worker_gone(self) -> None:
+        holder = await sync_to_async(selectors.stream_lease_holder, thread_sensitive=False)(stream_id=self.stream_id)
+        if holder is not None:
+            return
+        stream = await database_sync_to_async(selectors.stream_get)(stream_id=self.stream_id)
+        if stream is not None:
+            stream = await database_sync_to_async(selectors.stream_shown)(stream)
+            self.shown_status = stream.status
+            await self.send_json(status_payload(stream))
 
     async def _keep_registered(self) -> None:
         while True:

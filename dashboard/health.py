@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
+from streams import supervision
 from streams.control import redis_client
 from yolo_triton.admin import TritonAdmin, TritonAdminError, TritonUnreachableError
 
@@ -41,6 +42,56 @@ class TritonHealth:
     check: Check
     version: str = ""
     models: list[ModelStats] = field(default_factory=list)
+
+
+@dataclass
+class ReconcilerHealth:
+    check: Check
+    last_pass: supervision.ReconcilerPass | None = None
+    age_s: float | None = None
+    beat_holder: str = ""  # the beat process holding the scheduler's lock, "" when none does
+    beat_lock_s: float | None = None  # how long its claim lasts without a renewal
+    stale_after_s: float = 0.0
+
+
+def reconciler_health() -> ReconcilerHealth:
+    """When the reconciler last ran, by which control worker, and which beat holds the scheduler's lock. Stale
+    (red) once no pass ran for three intervals plus a takeover (the lock's timeout)."""
+    stale_after = 3 * settings.STREAM_RECONCILE_INTERVAL_S + settings.CELERY_REDBEAT_LOCK_TIMEOUT
+    try:
+        last, holder = supervision.reconciler_last_pass(), supervision.beat_holder()
+    except Exception as error:  # noqa: BLE001 - shown on the page
+        return ReconcilerHealth(Check(False, f"unknown: {type(error).__name__}: {error}"), stale_after_s=stale_after)
+    health = ReconcilerHealth(Check(False, ""), last_pass=last, stale_after_s=stale_after)
+    if holder is not None:
+        health.beat_holder, health.beat_lock_s = holder[0], round(holder[1], 1)
+    if last is None:
+        health.check.detail = "has never run"
+        return health
+    health.age_s = round(max(0.0, time.time() - last.at), 1)
+    health.check.ok = health.age_s <= stale_after and holder is not None
+    if health.age_s > stale_after:
+        every = settings.STREAM_RECONCILE_INTERVAL_S
+        health.check.detail = f"stale: no pass for {health.age_s:.0f} s (expected every {every:g} s)"
+    elif holder is None:
+        health.check.detail = "no beat holds the scheduler's lock: no pass will be sent"
+    else:
+        health.check.detail = f"last pass {health.age_s:.1f} s ago"
+    return health
+
+
+def processes_health() -> tuple[Check, list[supervision.HostReport]]:
+    """Each launcher's children; not ok while one of them is down or keeps dying."""
+    try:
+        hosts = supervision.hosts_read()
+    except Exception as error:  # noqa: BLE001 - shown on the page
+        return Check(False, f"unknown: {type(error).__name__}: {error}"), []
+    down = [f"{h.host}/{c['name']}" for h in hosts for c in h.children if c["state"] != "running"]
+    if not hosts:
+        return Check(True, "no launcher reports (processes started another way)"), []
+    if down:
+        return Check(False, "not running: " + ", ".join(down)), hosts
+    return Check(True, f"{sum(len(h.children) for h in hosts)} process(es) running on {len(hosts)} host(s)"), hosts
 
 
 def database_health() -> Check:

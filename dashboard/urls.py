@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dashboard import views
+from dashboard import metrics, views
 
 urlpatterns = [
     path("", views.stream_list, name="stream-list"),
     path("system/", views.system, name="system"),
+    # Prometheus scrapes the path as is (no trailing slash).
+    path("metrics", metrics.metrics, name="metrics"),
+    path("metrics/triton", metrics.triton_metrics, name="metrics-triton"),
     path("streams/new/", views.stream_create, name="stream-create"),
     path("streams/probe/", views.source_probe, name="source-probe"),
     path("streams/<int:pk>/", views.stream_detail, name="stream-detail"),

@@ -26,14 +26,15 @@ logger = logging.getLogger(__name__)
 @require_GET
 def stream_list(request: HttpRequest) -> HttpResponse:
     """The wall: every stream as a live tile."""
-    return render(request, "dashboard/stream_list.html", {"streams": selectors.stream_list()})
+    streams = selectors.streams_shown(list(selectors.stream_list()))
+    return render(request, "dashboard/stream_list.html", {"streams": streams})
 
 
 @login_required
 @require_GET
 def stream_tile(request: HttpRequest, pk: int) -> HttpResponse:
     """One wall tile, for a stream that appeared after the wall was loaded."""
-    return render(request, "dashboard/_tile.html", {"stream": _get_stream(pk)})
+    return render(request, "dashboard/_tile.html", {"stream": selectors.stream_shown(_get_stream(pk))})
 
 
 @login_required
@@ -52,7 +53,7 @@ def stream_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def stream_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    stream = _get_stream(pk)
+    stream = selectors.stream_shown(_get_stream(pk))  # shown, never saved: the form here only renders
     context = {"stream": stream, "events": _events(pk), "settings_form": StreamSettingsForm(instance=stream)}
     return render(request, "dashboard/stream_detail.html", context)
 
@@ -154,7 +155,11 @@ def source_probe(request: HttpRequest) -> HttpResponse:
 @require_GET
 def system(request: HttpRequest) -> HttpResponse:
     """Triton, workers, the database and the broker; `?fragment=1` is the part the page refreshes."""
+    processes, hosts = health.processes_health()
     context = {
+        "reconciler": health.reconciler_health(),
+        "processes": processes,
+        "hosts": hosts,
         "triton": health.triton_health(),
         "database": health.database_health(),
         "broker": health.broker_health(),

@@ -1,9 +1,12 @@
 """Reads of streams, their events and the worker registry."""
 
+import redis
 from django.db.models import QuerySet
 
-from streams import metrics_history
+from streams import control, lifecycle, metrics_history
 from streams.models import Stream, StreamEvent, WorkerNode
+
+WORKER_GONE_REASON = "its worker is gone; starting it again"
 
 
 def stream_list() -> QuerySet[Stream]:
@@ -12,6 +15,33 @@ def stream_list() -> QuerySet[Stream]:
 
 def stream_get(*, stream_id: int) -> Stream | None:
     return Stream.objects.filter(pk=stream_id).first()
+
+
+def streams_shown(streams: list[Stream]) -> list[Stream]:
+    """The streams as pages, the API and WebSockets show them (for display only; never saved): a stream
+    stored as held by a worker (running, paused, reconnecting, stopping) whose lease no worker holds lost its
+    worker a moment ago, and the reconciler has not stepped it yet. It is shown as starting (or stopped, if it
+    was being stopped), never as running."""
+    held = [stream for stream in streams if stream.status in lifecycle.HELD_STATUSES]
+    try:
+        holders = control.lease_holders([stream.pk for stream in held])
+    except redis.RedisError:
+        return streams  # no way to tell: show what is stored
+    for stream in held:
+        if holders[stream.pk] is None:
+            gone = stream.desired_state == Stream.DesiredState.STOPPED
+            stream.status = Stream.Status.STOPPED if gone else Stream.Status.STARTING
+            stream.status_reason = "" if gone else WORKER_GONE_REASON
+    return streams
+
+
+def stream_shown(stream: Stream) -> Stream:
+    return streams_shown([stream])[0]
+
+
+def stream_lease_holder(*, stream_id: int) -> str | None:
+    """Who runs the stream now (a worker process), or None."""
+    return control.lease_holder(stream_id)
 
 
 def stream_events(*, stream_id: int, limit: int = 50) -> QuerySet[StreamEvent]:

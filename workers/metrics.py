@@ -1,10 +1,12 @@
-"""Per-stream counters, turned into a metrics message about once a second."""
+"""Per-stream counters, turned into a metrics message about once a second, and the deltas of the counters
+Prometheus reads (streams.stream_counters)."""
 
 import threading
 import time
 from collections import Counter
 
 from streams.messages import MetricsMessage
+from streams.stream_counters import CounterDeltas
 
 
 class StreamMetrics:
@@ -21,6 +23,7 @@ class StreamMetrics:
         self._errors = 0
         self._last_error = ""
         self._detections: dict[str, int] = {}
+        self._counts = CounterDeltas()  # since the last take_counts()
         self.last_error_at = 0.0  # monotonic time of the last failed / successful inference
         self.last_success_at = 0.0
         self.last_frame_at = 0.0
@@ -29,11 +32,13 @@ class StreamMetrics:
         with self._lock:
             self._window_inference_s += seconds
             self._window_batches += 1
+            self._counts.observe_latency(seconds)
             self.last_success_at = time.monotonic()
 
     def record_error(self, message: str) -> None:
         with self._lock:
             self._errors += 1
+            self._counts.inference_errors += 1
             self._last_error = message[:300]
             self.last_error_at = time.monotonic()
 
@@ -41,8 +46,25 @@ class StreamMetrics:
         with self._lock:
             self._window_frames += 1
             self._frames_total += 1
+            self._counts.frames += 1
             self._detections = dict(Counter(class_names))
             self.last_frame_at = time.monotonic()
+
+    def on_status_update(self, update: object) -> None:
+        """A pipeline status handler: counts the frames the source dropped (its buffer was full)."""
+        if getattr(update, "event_type", "") == "FRAME_DROPPED":
+            with self._lock:
+                self._counts.dropped_frames += 1
+
+    def record_reconnect(self) -> None:
+        with self._lock:
+            self._counts.reconnects += 1
+
+    def take_counts(self) -> CounterDeltas:
+        """What was counted since the last call."""
+        with self._lock:
+            counts, self._counts = self._counts, CounterDeltas()
+        return counts
 
     @property
     def frames_total(self) -> int:

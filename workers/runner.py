@@ -18,7 +18,7 @@ from collections.abc import Callable
 import redis
 from django.conf import settings
 
-from streams import control, metrics_history, reconciler, selectors, status
+from streams import control, metrics_history, reconciler, selectors, status, stream_counters
 from streams.control import Command
 from streams.messages import MetricsMessage, stream_group
 from streams.models import Stream
@@ -78,7 +78,7 @@ def build_pipeline(
         on_video_frame=FrameInference(detector, metrics, live),
         on_prediction=sink,
         max_fps=stream.max_fps,
-        status_update_handlers=[watch.on_status_update],
+        status_update_handlers=[watch.on_status_update, metrics.on_status_update],
     )
     return RunningPipeline(
         stream_id=stream.pk,
@@ -226,17 +226,20 @@ class StreamRunner:
         run.apply_pause()
         observed = observe(run.state(time.monotonic()), stall_limit_s=run.config.stall_limit_s(self._stall_s))
         if observed != run.reported:
+            if observed.status == Status.RECONNECTING != getattr(run.reported, "status", None):
+                run.metrics.record_reconnect()
             run.reported = observed
             self._report(*observed)
         message = run.metrics.snapshot_if_due()
         if message is not None:
-            self._publish_metrics(message)
+            self._publish_metrics(message, run.metrics.take_counts())
         return None
 
-    def _publish_metrics(self, message: MetricsMessage) -> None:
+    def _publish_metrics(self, message: MetricsMessage, counts: stream_counters.CounterDeltas) -> None:
         self._publisher.publish(stream_group(self._stream_id), dict(message))
         try:
             metrics_history.history_record(message=message)
+            stream_counters.counters_add(stream_id=self._stream_id, deltas=counts)
         except redis.RedisError as error:  # the charts' history may miss a point; the stream must not stop
             logger.warning("Stream %s: could not store its metrics: %s", self._stream_id, error)
 
