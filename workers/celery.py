@@ -26,11 +26,21 @@ _node = ""  # this stream worker node's name, once it is ready
 
 
 @worker_init.connect
-def _prepare_main_process(**_: object) -> None:
+def _prepare_main_process(sender: object = None, **_: object) -> None:
     """The main process needs Django for its registry heartbeat; it never imports tritonclient."""
     import django
 
     django.setup()
+    from workers.lost import release_dead_holders
+
+    # Started again after its main process was killed: its old pool processes died with it. Their leases go
+    # now, before the pool starts, rather than after their TTL. (A control worker holds no lease: a no-op.)
+    node = getattr(sender, "hostname", "")
+    try:
+        if node:
+            release_dead_holders(node=node)
+    except Exception as error:  # noqa: BLE001 - the TTL frees them anyway; the worker must start
+        logger.warning("Could not release the leases of %s's dead processes: %s", node, error)
 
 
 @worker_process_init.connect
@@ -63,8 +73,6 @@ def _register_worker(sender: object, **_: object) -> None:
     _heartbeat = WorkerHeartbeat.init(name=_node, queues=queues, capacity=capacity)
     _heartbeat.start()
     logger.info("Worker %s registered: queues %s, capacity %s", _node, queues, capacity)
-    # Started again after its main process was killed: its old pool processes died with it.
-    _release_dead_holders_soon()
 
 
 @task_failure.connect
