@@ -4,14 +4,19 @@ VENV := .venv
 TRITON_VENV := .venv-triton
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: run test test-lifecycle-postgres lint system-deps clean bench npm
+.PHONY: run test test-chaos test-lifecycle-postgres lint system-deps clean bench npm
 
 run: $(VENV)/.installed $(TRITON_VENV)/.installed node_modules/.installed
 	$(VENV)/bin/python -m stack
 
 test: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed system-deps
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "not chaos" $(PYTEST_ARGS)
+
+# Every process of the running product killed in turn, and a worker host killed whole (CI runs this after
+# `make test`; about 2 minutes).
+test-chaos: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed system-deps
+	$(VENV)/bin/python -m pytest -m chaos -s $(PYTEST_ARGS)
 
 # The lifecycle tests again on PostgreSQL and Redis (CI runs this after `make test`): several worker
 # processes write stream state at once, which SQLite serialises and PostgreSQL does not.
