@@ -1,10 +1,13 @@
 """Helpers for tests that run the whole product as real processes."""
 
+import asyncio
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -124,6 +127,64 @@ class LiveStack:
             stop_process(self.procs.pop(name), sig=signal.SIGQUIT, timeout=10)
         for name in list(self.procs):
             stop_process(self.procs.pop(name), timeout=10)
+
+
+@dataclass
+class GroupWatcher:
+    """Subscribes to a stream's channel-layer group, as a web consumer does, and records who sent what."""
+
+    redis_url: str
+    group: str
+    seen: list[tuple[float, str, str]] = field(default_factory=list)  # (monotonic time, type, origin)
+    errors: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> "GroupWatcher":
+        ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._listen(ready)), daemon=True)
+        self._thread.start()
+        assert ready.wait(10), "could not subscribe to the channel layer"
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def origins_since(self, since: float) -> list[str]:
+        return [origin for at, _, origin in list(self.seen) if at >= since and origin]
+
+    async def _listen(self, ready: threading.Event) -> None:
+        from channels_redis.core import RedisChannelLayer
+
+        layer = RedisChannelLayer(hosts=[{"address": self.redis_url}], capacity=100, expiry=5)
+        channel = await layer.new_channel()
+        await layer.group_add(self.group, channel)
+        joined_at = time.monotonic()
+        ready.set()
+        receiving = asyncio.ensure_future(layer.receive(channel))
+        while not self._stop.is_set():
+            if time.monotonic() - joined_at > 2.0:  # a restarted Redis forgot the membership
+                with contextlib.suppress(Exception):
+                    await layer.group_add(self.group, channel)
+                joined_at = time.monotonic()
+            # Never cancel a receive just to look at the stop flag: a cancelled receive can lose a message.
+            done, _ = await asyncio.wait({receiving}, timeout=0.5)
+            if not done:
+                continue
+            try:
+                message = receiving.result()
+            except Exception as error:  # noqa: BLE001 - keep listening; the test reports what went wrong
+                self.errors.append(repr(error))
+                await asyncio.sleep(0.2)  # Redis is down (a chaos test killed it): try again shortly
+                receiving = asyncio.ensure_future(layer.receive(channel))
+                continue
+            self.seen.append((time.monotonic(), message.get("type", ""), message.get("origin", "")))
+            receiving = asyncio.ensure_future(layer.receive(channel))
+        receiving.cancel()
+        await layer.group_discard(self.group, channel)
+        await layer.close_pools()
 
 
 def start_live_stack(

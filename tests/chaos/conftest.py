@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from stack.processes import free_port, spawn, stop_process, wait_until
-from tests.chaos.watchers import OriginWatcher, StreamWatcher, child_pid, children
-from tests.stackutil import LiveStack
+from tests.chaos.watchers import StreamWatcher, child_pid, children
+from tests.stackutil import GroupWatcher, LiveStack
 
 ROOT = Path(__file__).resolve().parents[2]
 METRICS_TOKEN = "chaos-scrape-token"
@@ -83,7 +83,7 @@ def _exited(proc: subprocess.Popen) -> bool:
 class WatchedStream:
     stream_id: int
     watcher: StreamWatcher
-    origins: OriginWatcher
+    origins: GroupWatcher
 
 
 @pytest.fixture(scope="package")
@@ -97,8 +97,8 @@ def watched_stream(product: Product, assets_dir: Path) -> Iterator[WatchedStream
     stack.wait_for_status(stream_id, "running", timeout=60)
     headers = {"Cookie": stack.session_cookie(), "Origin": stack.url}
     watcher = StreamWatcher(url=f"{stack.ws_base}/ws/streams/{stream_id}/?size=tile", headers=headers).start()
-    origins = OriginWatcher(redis_url=stack.env["REDIS_URL"], group=f"stream-{stream_id}").start()
-    wait_until(lambda: watcher.frames and origins.seen, timeout=20, what="frames and metrics to flow")
+    origins = GroupWatcher(redis_url=stack.env["REDIS_URL"], group=f"stream-{stream_id}").start()
+    wait_until(lambda: watcher.frames and origins.origins_since(0), timeout=20, what="frames and metrics to flow")
     yield WatchedStream(stream_id=stream_id, watcher=watcher, origins=origins)
     watcher.stop()
     origins.stop()

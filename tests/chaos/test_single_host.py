@@ -60,7 +60,7 @@ def _recovered(product: Product, watched: WatchedStream, process: str, pid: int,
         old = f":{pid}:"
         wait_until(lambda: any(old not in o for o in watched.origins.origins_since(at)), timeout=limit,
                    interval=0.05, what="metrics from a new pipeline")  # fmt: skip
-        since = next(t for t, o in list(watched.origins.seen) if t >= at and old not in o)
+        since = next(t for t, _, o in list(watched.origins.seen) if t >= at and o and old not in o)
         return since - at + wait_for_frames(watched.watcher, since=since, timeout=limit)
     # web, valkey: the watcher's connection or its frames broke; the first frames after the process is back
     wait_until(lambda: _replaced(product, process, pid), timeout=limit, interval=0.05, what=f"a new {process}")

@@ -91,60 +91,6 @@ class StreamWatcher:
             self.worst_gap_s, self.worst_gap_at = gap, now
 
 
-@dataclass
-class OriginWatcher:
-    """Subscribes to the stream's channel-layer group like a web consumer and records each metrics message's
-    origin (the lease holder that produced it); joins again after a Redis restart."""
-
-    redis_url: str
-    group: str
-    seen: list[tuple[float, str]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def start(self) -> "OriginWatcher":
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def origins_since(self, since: float) -> list[str]:
-        return [origin for at, origin in list(self.seen) if at >= since]
-
-    async def _run(self) -> None:
-        from channels_redis.core import RedisChannelLayer
-
-        while not self._stop.is_set():
-            layer = RedisChannelLayer(hosts=[{"address": self.redis_url}], capacity=100, expiry=5)
-            with contextlib.suppress(Exception):
-                channel = await layer.new_channel()
-                await self._listen(layer, channel)
-            with contextlib.suppress(Exception):
-                await layer.close_pools()
-            await asyncio.sleep(0.3)
-
-    async def _listen(self, layer, channel: str) -> None:  # noqa: ANN001 - a RedisChannelLayer
-        joined_at = 0.0
-        receiving = asyncio.ensure_future(layer.receive(channel))
-        try:
-            while not self._stop.is_set():
-                if time.monotonic() - joined_at > 2.0:  # a restarted Redis forgot the membership
-                    await layer.group_add(self.group, channel)
-                    joined_at = time.monotonic()
-                done, _ = await asyncio.wait({receiving}, timeout=0.2)
-                if done:
-                    message = receiving.result()
-                    if message.get("type") == "stream.metrics" and message.get("origin"):
-                        self.seen.append((time.monotonic(), message["origin"]))
-                    receiving = asyncio.ensure_future(layer.receive(channel))
-        finally:
-            receiving.cancel()
-
-
 def interleaved(origins: list[str]) -> list[str]:
     """Origins that came back after another one had taken over: two pipelines publishing for one stream."""
     runs = [origin for i, origin in enumerate(origins) if i == 0 or origins[i - 1] != origin]

@@ -1,19 +1,18 @@
 """Lifecycle tests: their own Triton (they stop it), two worker nodes (they kill them), real RTSP servers."""
 
-import asyncio
 import os
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from stack.processes import free_port, spawn, stop_process, wait_until
-from tests.stackutil import LiveStack, start_live_stack
+from tests.stackutil import GroupWatcher, LiveStack, start_live_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 RTSP_SCRIPT = ROOT / "tests" / "fixtures" / "rtsp_server.py"
@@ -127,58 +126,6 @@ def silent_server() -> Iterator[str]:
     for conn in held:
         conn.close()
     listener.close()
-
-
-@dataclass
-class GroupWatcher:
-    """Subscribes to a stream's channel-layer group, as a web consumer does, and records who sent what."""
-
-    redis_url: str
-    group: str
-    seen: list[tuple[float, str, str]] = field(default_factory=list)  # (monotonic time, type, origin)
-    errors: list[str] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def start(self) -> "GroupWatcher":
-        ready = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._listen(ready)), daemon=True)
-        self._thread.start()
-        assert ready.wait(10), "could not subscribe to the channel layer"
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def origins_since(self, since: float) -> list[str]:
-        return [origin for at, _, origin in list(self.seen) if at >= since and origin]
-
-    async def _listen(self, ready: threading.Event) -> None:
-        from channels_redis.core import RedisChannelLayer
-
-        layer = RedisChannelLayer(hosts=[{"address": self.redis_url}], capacity=100, expiry=5)
-        channel = await layer.new_channel()
-        await layer.group_add(self.group, channel)
-        ready.set()
-        receiving = asyncio.ensure_future(layer.receive(channel))
-        while not self._stop.is_set():
-            # Never cancel a receive just to look at the stop flag: a cancelled receive can lose a message.
-            done, _ = await asyncio.wait({receiving}, timeout=0.5)
-            if not done:
-                continue
-            try:
-                message = receiving.result()
-            except Exception as error:  # noqa: BLE001 - keep listening; the test reports what went wrong
-                self.errors.append(repr(error))
-                receiving = asyncio.ensure_future(layer.receive(channel))
-                continue
-            self.seen.append((time.monotonic(), message.get("type", ""), message.get("origin", "")))
-            receiving = asyncio.ensure_future(layer.receive(channel))
-        receiving.cancel()
-        await layer.group_discard(self.group, channel)
-        await layer.close_pools()
 
 
 @pytest.fixture
