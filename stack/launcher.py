@@ -24,11 +24,13 @@ from django.conf import settings
 from stack import roles as role_table
 from stack.assets import DEMO_VIDEOS, AssetsMissing, ensure_assets
 from stack.children import BASE_DIR, Child, CommandChild, ServerChild
+from stack.commands import worker_node_name
 from stack.processes import wait_until
 from stack.supervisor import Supervisor
 from stack.triton_server import EmbeddedTriton
 from stack.valkey import EmbeddedValkey
-from streams import supervision
+from streams import control, supervision
+from workers.lost import release_dead_leases
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +134,8 @@ class Launcher:
         for name in role_table.processes_of(self.roles):
             if name in role_table.PROCESSES:
                 children.append(self._command_child(name, env))
-        self.supervisor = Supervisor(children=children, report=self._reporter(env.get("REDIS_URL", "")))
+        client = self._redis(env.get("REDIS_URL", ""))
+        self.supervisor = Supervisor(children=children, report=self._reporter(client), on_death=self._on_death(client))
         self.supervisor.start_all()
 
     def _command_child(self, name: str, env: dict[str, str]) -> CommandChild:
@@ -141,12 +144,36 @@ class Launcher:
             stop_signal=role_table.STOP_SIGNALS.get(name, signal.SIGTERM),
         )  # fmt: skip
 
-    def _reporter(self, redis_url: str):  # noqa: ANN202 - the supervisor's report callback
-        if not redis_url:
+    @staticmethod
+    def _redis(url: str) -> redis.Redis | None:
+        return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=0.5) if url else None
+
+    def _reporter(self, client: redis.Redis | None):  # noqa: ANN205 - the supervisor's report callback
+        if client is None:
             return lambda states: None
-        client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=0.5)
         host, roles = settings.NODE_HOST, list(self.roles)
         return lambda states: supervision.host_report(host=host, roles=roles, children=states, client=client)
+
+    @staticmethod
+    def _on_death(client: redis.Redis | None):  # noqa: ANN205 - the supervisor's death callback
+        """A stream worker's main process died, and its pool processes with it: their leases go now, so no
+        page shows their streams running meanwhile and the reconciler starts them at its next pass."""
+        node = worker_node_name()
+
+        def released(child: Child) -> None:
+            if child.name != "worker" or client is None:
+                return
+            deadline = time.monotonic() + 1.0
+            try:
+                while True:
+                    release_dead_leases(node=node, client=client)
+                    if not control.leases_of_node(node, client=client) or time.monotonic() > deadline:
+                        return
+                    time.sleep(0.1)  # its pool processes got SIGKILL as it died: a moment until they are gone
+            except redis.RedisError as error:
+                logger.warning("Could not release %s's leases: %s", node, error)
+
+        return released
 
     def _web_answers(self) -> bool:
         import urllib.request

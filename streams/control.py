@@ -92,8 +92,19 @@ def renew_lease(stream_id: int, holder: str, ttl_s: float) -> bool:
     return bool(redis_client().eval(_RENEW_SCRIPT, 1, _key(stream_id, "lease"), holder, int(ttl_s * 1000)))
 
 
-def release_lease(stream_id: int, holder: str) -> None:
-    redis_client().eval(_RELEASE_SCRIPT, 1, _key(stream_id, "lease"), holder)
+def release_lease(stream_id: int, holder: str, client: redis.Redis | None = None) -> None:
+    (client or redis_client()).eval(_RELEASE_SCRIPT, 1, _key(stream_id, "lease"), holder)
+
+
+def leases_of_node(node: str, client: redis.Redis | None = None) -> dict[int, str]:
+    """Every lease a process of worker node `node` holds (holders are `<node>:<pid>:<token>`), by stream id."""
+    client = client or redis_client()
+    keys = list(client.scan_iter(match=f"{_PREFIX}:*:lease", count=1000))
+    held = {}
+    for key, raw in zip(keys, client.mget(keys) if keys else [], strict=True):
+        if raw is not None and raw.decode().startswith(f"{node}:"):
+            held[int(key.decode().split(":")[2])] = raw.decode()
+    return held
 
 
 def lease_holder(stream_id: int) -> str | None:

@@ -1,19 +1,21 @@
 """Leases held by processes that are gone, let go of at once instead of after their TTL.
 
 A stream's lease names its holder as `<worker node>:<pid>:<token>` (workers/runner.py). When a pool process
-dies (the worker's main process sees it at once) or a worker node starts again after its main process was
-killed, the leases that its dead processes still hold are released and their streams stepped by the
-reconciler right away: the stream shows "starting" and runs again in a second or two, not after the TTL.
-Only processes of this node, on this host, whose pid is gone are concerned: a live holder is never touched.
+dies (the worker's main process sees it at once), when the launcher sees a worker's main process die (its pool
+processes die with it), or when a worker node starts again after its main process was killed, the leases its
+dead processes still hold are released; the worker steps their streams right away, the launcher leaves that to
+the reconciler's next pass. Meanwhile nothing shows them running (streams.selectors.streams_shown). Only
+processes of this node, on this host, whose pid is gone are concerned: a live holder is never touched.
 """
 
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import redis
 from django.db import connections
 
-from streams import control, reconciler, selectors
+from streams import control, reconciler
 
 logger = logging.getLogger(__name__)
 
@@ -35,19 +37,27 @@ def holder_pid(holder: str, node: str) -> int | None:
     return int(parts[1])
 
 
-def release_dead_holders(*, node: str, alive: Callable[[int], bool] = pid_alive) -> list[int]:
-    """Release the leases of this node's dead processes and step their streams; returns the stream ids."""
+def release_dead_leases(
+    *, node: str, alive: Callable[[int], bool] = pid_alive, client: redis.Redis | None = None
+) -> list[int]:
+    """Release the leases this node's dead processes hold (Redis only); returns their stream ids."""
     released = []
+    for stream_id, holder in sorted(control.leases_of_node(node, client=client).items()):
+        pid = holder_pid(holder, node)
+        if pid is None or alive(pid):
+            continue
+        control.release_lease(stream_id, holder, client=client)
+        logger.warning("Stream %s: its process %s on %s is gone; its lease is released", stream_id, pid, node)
+        released.append(stream_id)
+    return released
+
+
+def release_dead_holders(*, node: str, alive: Callable[[int], bool] = pid_alive) -> list[int]:
+    """Release the leases of this node's dead processes and step their streams now; returns the stream ids."""
     try:
-        holders = control.lease_holders(selectors.stream_ids_of_worker(worker=node))
-        for stream_id, holder in holders.items():
-            pid = None if holder is None else holder_pid(holder, node)
-            if pid is None or alive(pid):
-                continue
-            control.release_lease(stream_id, holder)
-            logger.warning("Stream %s: its process %s on %s is gone; starting it again now", stream_id, pid, node)
+        released = release_dead_leases(node=node, alive=alive)
+        for stream_id in released:
             reconciler.stream_reconcile(stream_id=stream_id)
-            released.append(stream_id)
     finally:
         connections.close_all()  # called from a worker's main process, which forks: leave no connection behind
     return released
