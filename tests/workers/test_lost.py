@@ -37,12 +37,16 @@ def test_only_the_dead_processes_leases_are_released_and_their_streams_started_a
         control.acquire_lease(stream.pk, f"{worker}:{pid}:x", ttl_s=30)
         streams[name] = stream.pk
 
-    with django_capture_on_commit():
-        released = release_dead_holders(node="streams@a", alive=lambda pid: pid == os.getpid())
+    try:
+        with django_capture_on_commit():
+            released = release_dead_holders(node="streams@a", alive=lambda pid: pid == os.getpid())
+        holders = {name: control.lease_holder(pk) for name, pk in streams.items()}
+    finally:
+        for stream_id in streams.values():  # ids come back in the next test's database
+            control.redis_client().delete(f"streamvision:stream:{stream_id}:lease")
 
     assert released == [streams["dead"]]
-    assert control.lease_holder(streams["dead"]) is None
-    assert control.lease_holder(streams["live"]) and control.lease_holder(streams["other"])
+    assert holders["dead"] is None and holders["live"] and holders["other"]
     assert Stream.objects.get(pk=streams["dead"]).status == "starting"
     assert queued == [streams["dead"]]
 
