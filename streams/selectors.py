@@ -53,6 +53,11 @@ def stream_metrics_history(*, stream_id: int) -> list[metrics_history.MetricsSam
     return metrics_history.history_read(stream_id=stream_id)
 
 
+def stream_ids_of_worker(*, worker: str) -> list[int]:
+    """Streams the named worker node reported last (it may hold their leases)."""
+    return list(Stream.objects.filter(worker=worker).values_list("pk", flat=True))
+
+
 def worker_list() -> list[WorkerNode]:
     """Registered worker nodes, each with `streams_held`: the names of the streams it runs now."""
     nodes = list(WorkerNode.objects.order_by("name"))

@@ -15,7 +15,7 @@ from pathlib import Path
 import redis
 from django.db import connections
 
-from streams import control, reconciler
+from streams import control, reconciler, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +53,14 @@ def release_dead_leases(
 
 
 def release_dead_holders(*, node: str, alive: Callable[[int], bool] = pid_alive) -> list[int]:
-    """Release the leases of this node's dead processes and step their streams now; returns the stream ids."""
+    """Release the leases of this node's dead processes, then step every stream this node ran that nobody holds
+    now (the launcher may have released their leases already); returns the ids of the streams stepped."""
     try:
-        released = release_dead_leases(node=node, alive=alive)
-        for stream_id in released:
+        release_dead_leases(node=node, alive=alive)
+        holders = control.lease_holders(selectors.stream_ids_of_worker(worker=node))
+        orphans = sorted(stream_id for stream_id, holder in holders.items() if holder is None)
+        for stream_id in orphans:
             reconciler.stream_reconcile(stream_id=stream_id)
     finally:
         connections.close_all()  # called from a worker's main process, which forks: leave no connection behind
-    return released
+    return orphans
