@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -85,6 +86,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
+    "axes",
+    "accounts",
     "streams",
     "catalog",
     "dashboard",
@@ -99,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into dashboard.auth_views.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -114,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.access.role_context",
             ],
         },
     },
@@ -136,6 +142,17 @@ def _database() -> dict:
 
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# --- Login throttling (django-axes): failed logins per user name and, separately, per address -------------
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_float("LOGIN_LOCKOUT_S", 300.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "dashboard.auth_views.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -248,6 +265,11 @@ STREAM_RETRY_MAX_S = env_float("STREAM_RETRY_MAX_S", 60.0)
 STREAM_EVENTS_KEEP = env_int("STREAM_EVENTS_KEEP", 500)
 # No frame for this long from a live source that reports no error either: show it as reconnecting.
 STREAM_STALL_S = env_float("STREAM_STALL_S", 3.0)
+# A live source that was lost is reopened after a backoff (base, 2×base … max), and shown failed ("source
+# unreachable since …", still retried) once it has been down this long.
+STREAM_RECONNECT_BASE_S = env_float("STREAM_RECONNECT_BASE_S", 1.0)
+STREAM_RECONNECT_MAX_S = env_float("STREAM_RECONNECT_MAX_S", 10.0)
+STREAM_SOURCE_FAIL_AFTER_S = env_float("STREAM_SOURCE_FAIL_AFTER_S", 300.0)
 
 # --- Launcher --------------------------------------------------------------------------------------
 WEB_HOST = env_str("WEB_HOST", "127.0.0.1")
@@ -262,7 +284,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Each view declares the role each action needs (dashboard/access.py); undeclared writes need an admin.
+    "DEFAULT_PERMISSION_CLASSES": ["dashboard.access.RolePermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "dashboard.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -272,6 +300,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Streams, their lifecycle commands and event log, and the worker registry.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["dashboard.access.RolePermission"],
 }
 
 # --- Logging ---------------------------------------------------------------------------------------
@@ -289,5 +318,7 @@ LOGGING = {
         # The reconciler runs every 2 s: Celery's per-task received/succeeded lines would drown the log.
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
+        # django-axes logs every login at INFO; lockouts are warnings and go to the event log as well.
+        "axes": {"level": "WARNING"},
     },
 }

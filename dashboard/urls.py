@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from dashboard import views
+from dashboard.auth_views import ThrottledLoginView
 
 urlpatterns = [
     path("", views.stream_list, name="stream-list"),
@@ -19,8 +20,11 @@ urlpatterns = [
     path("streams/<int:pk>/resume/", views.stream_command, {"command": "resume"}, name="stream-resume"),
     path("streams/<int:pk>/restart/", views.stream_command, {"command": "restart"}, name="stream-restart"),
     path("streams/<int:pk>/delete/", views.stream_delete, name="stream-delete"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     # Namespaced: the API router's names ("stream-list", "stream-detail") would otherwise shadow the pages'.
     path("api/", include(("dashboard.api_urls", "api"), namespace="api")),
+    # Last: any other /api/ path is an unknown endpoint, answered in JSON like the rest of the API.
+    re_path(r"^api/", views.api_not_found, name="api-not-found"),
 ]

@@ -78,6 +78,12 @@ class StreamForm(forms.ModelForm):
             self.initial.setdefault("confidence", settings.DEFAULT_CONFIDENCE)
         self.fields["model"].widget.choices = _model_choices(self.instance.model)
 
+    def clean_source(self) -> str:
+        source = self.cleaned_data["source"]
+        if self._stored_source is not None and source == redact_source(self._stored_source):
+            return self._stored_source
+        return source
+
 
 def _model_choices(current: str) -> list[tuple[str, str]]:
     """The models Triton serves now (from the catalog), plus the stream's own if it is gone meanwhile."""
@@ -85,12 +91,6 @@ def _model_choices(current: str) -> list[tuple[str, str]]:
     if current and current not in {name for name, _ in choices}:
         choices.append((current, f"{current} (not available)"))
     return choices
-
-    def clean_source(self) -> str:
-        source = self.cleaned_data["source"]
-        if self._stored_source is not None and source == redact_source(self._stored_source):
-            return self._stored_source
-        return source
 
 
 class StreamCreateForm(StreamForm):

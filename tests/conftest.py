@@ -57,6 +57,20 @@ def live_stack(triton_url: str, assets_dir: Path, tmp_path_factory: pytest.TempP
     stack.stop()
 
 
+@pytest.fixture
+def user_with_role(django_user_model):
+    """A user in a role ("viewer", "operator", "admin"), or in none (role=None)."""
+    from accounts.services import user_set_role
+
+    def make(role: str | None, username: str = "") -> object:
+        user = django_user_model.objects.create_user(username or f"{role or 'norole'}-user", password="pw-123456")
+        if role is not None:
+            user_set_role(user=user, role=role)
+        return user
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}

@@ -184,6 +184,7 @@
 
   function setupSettingsForm() {
     const form = document.getElementById("live-settings");
+    if (!form) return; // a viewer's page has no settings form
     const result = document.getElementById("live-settings-result");
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

@@ -1,0 +1,81 @@
+"""Logging in, throttled: the login page and the API's token endpoint (django-axes counts failed attempts per
+user name and per address). A locked-out client gets 429 with Retry-After, even with the right password, and
+the lockout is recorded in the event log."""
+
+import logging
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_ip_address, get_client_username, get_cool_off
+from django.conf import settings
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from dashboard.access import PUBLIC
+from streams import events
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_s() -> int:
+    cool_off = get_cool_off()
+    return max(1, int(cool_off.total_seconds())) if cool_off else 3600
+
+
+def lockout_response(
+    request: HttpRequest, original_response: object = None, credentials: dict | None = None
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: 429 with Retry-After, as JSON for the API and the login page for a browser."""
+    wait_s = retry_after_s()
+    message = f"Too many failed logins. Try again in {wait_s} s."
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        response: HttpResponse = JsonResponse({"detail": message, "retry_after_s": wait_s}, status=429)
+    else:
+        form = LoginView.authentication_form(request)
+        response = render(request, "registration/login.html", {"form": form, "lockout": message}, status=429)
+    response["Retry-After"] = str(wait_s)
+    return response
+
+
+def record_lockout(sender: object, request: HttpRequest, username: str, ip_address: str, **kwargs: object) -> None:
+    """axes' user_locked_out signal: the event log shows who was locked out, from where, and for how long."""
+    message = (f"login locked out for {retry_after_s()} s after {settings.AXES_FAILURE_LIMIT} failed attempts: "
+               f"user {username!r} from {ip_address}")
+    logger.warning("%s", message)
+    events.security_event_record(message=message, actor=ip_address or "")
+
+
+class ThrottledTokenView(ObtainAuthToken):
+    """POST username and password, get a token; throttled like the login page."""
+
+    method_roles = {"POST": PUBLIC}
+
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response | HttpResponse:
+        credentials = {"username": request.data.get("username") if hasattr(request.data, "get") else None}
+        if not AxesProxyHandler.is_allowed(request, credentials):
+            return self._locked(request, credentials)
+        response = super().post(request, *args, **kwargs)
+        if getattr(request, "axes_locked_out", False):  # this failure was the one that locked it
+            return self._locked(request, credentials)
+        return response
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if getattr(self.request, "axes_locked_out", False):
+            return self._locked(self.request, None)
+        return response
+
+    @staticmethod
+    def _locked(request: Request, credentials: dict | None) -> HttpResponse:
+        logger.info("Token request refused: %s from %s is locked out", get_client_username(request, credentials),
+                    get_client_ip_address(request))
+        return lockout_response(request._request)
+
+
+class ThrottledLoginView(LoginView):
+    """The login page; axes' middleware answers a locked-out attempt with `lockout_response`."""
+
+    required_role = PUBLIC
