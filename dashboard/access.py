@@ -39,6 +39,15 @@ def declared_role(view: object, method: str, action: str | None = None) -> Acces
     return getattr(view, "required_role", None)
 
 
+def endpoint_role(callback: object, method: str) -> Access | None:
+    """The role a URL pattern's callback declares for `method`: a DRF view's (per viewset action), a page's
+    (`role_required`), or a class-based view's class attribute. What the role-matrix test walks."""
+    if hasattr(callback, "cls"):  # DRF
+        action = (getattr(callback, "actions", None) or {}).get(method.lower())
+        return declared_role(callback.cls, method, action)
+    return declared_role(callback, method) or declared_role(getattr(callback, "view_class", None), method)
+
+
 def role_needed(view: object, method: str, action: str | None = None) -> Access:
     """The declared role, else the default: reading needs a viewer, anything else an admin."""
     declared = declared_role(view, method, action)

@@ -7,7 +7,14 @@ from dashboard.access import RolePermission
 from dashboard.api import StreamViewSet, WorkerViewSet
 from dashboard.auth_views import ThrottledTokenView
 
+class ApiRootView(DefaultRouter.APIRootView):
+    """The browsable list of endpoints at /api/."""
+
+    method_roles = {"GET": Role.VIEWER}
+
+
 router = DefaultRouter(trailing_slash=True)
+router.APIRootView = ApiRootView
 router.register("streams", StreamViewSet, basename="stream")
 router.register("workers", WorkerViewSet, basename="worker")
 

@@ -58,6 +58,14 @@ def live_stack(triton_url: str, assets_dir: Path, tmp_path_factory: pytest.TempP
 
 
 @pytest.fixture
+def clip(settings, tmp_path) -> str:
+    """A file a stream may use as its source (in an allowed media directory)."""
+    settings.STREAM_MEDIA_DIRS = [tmp_path]
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    return str(tmp_path / "clip.mp4")
+
+
+@pytest.fixture
 def user_with_role(django_user_model):
     """A user in a role ("viewer", "operator", "admin"), or in none (role=None)."""
     from accounts.services import user_set_role

@@ -39,6 +39,14 @@ window.StreamVision = (() => {
     }
   }
 
+  // Frames stopped (any status but running): the last picture must not pass for a live one. Blank the canvas
+  // so the placeholder shows, until a new frame arrives.
+  function clearPicture(canvas, box) {
+    if (box.dataset.hasFrame !== "true") return;
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    box.dataset.hasFrame = "false";
+  }
+
   // What a video area says instead of (or over) the picture; null while frames should be shown.
   function placeholderText(status, reason, retryInS) {
     switch (status) {
@@ -220,7 +228,7 @@ window.StreamVision = (() => {
   });
 
   return {
-    setStatus, setControls, placeholderText, retryDeadline, secondsUntil, goToLogin, getJson, postForm, isAuthFailure, socketUrl,
+    setStatus, setControls, clearPicture, placeholderText, retryDeadline, secondsUntil, goToLogin, getJson, postForm, isAuthFailure, socketUrl,
     FrameSocket, paintBlob, formatNumber,
   };
 })();

@@ -37,6 +37,10 @@
 
   function showStatus(message) {
     const changed = badge.dataset.status !== message.status;
+    if (message.status && message.status !== "running") {
+      SV.clearPicture(canvas, frameBox);
+      showDetections({});
+    }
     SV.setStatus(badge, message.status, message.reason);
     SV.setControls(page, { desired: message.desired_state, status: message.status });
     page.dataset.retryAt = SV.retryDeadline(message.retry_in_s);
@@ -90,7 +94,8 @@
     errorsEl.classList.toggle("is-bad", errors > 0);
     document.getElementById("metric-last-error").textContent = metrics.last_error || "";
     document.getElementById("metric-last-error-box").hidden = !metrics.last_error;
-    showDetections(metrics.detections);
+    // Counts are of the latest frame: none while frames are not flowing (the charts keep the history).
+    showDetections(badge.dataset.status === "running" ? metrics.detections : {});
     charts.add(metrics);
   }
 
