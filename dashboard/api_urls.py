@@ -7,6 +7,7 @@ from dashboard.access import RolePermission
 from dashboard.api import StreamViewSet, WorkerViewSet
 from dashboard.auth_views import ThrottledTokenView
 
+
 class ApiRootView(DefaultRouter.APIRootView):
     """The browsable list of endpoints at /api/."""
 

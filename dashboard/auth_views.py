@@ -61,8 +61,8 @@ def record_lockout(sender: object, request: HttpRequest, username: str, ip_addre
     Sent again for every try during the lockout; only the failure that locked (it was counted) is recorded."""
     if getattr(request, "axes_failures_since_start", None) is None:
         return
-    message = (f"login locked out for {retry_after_s(request, username)} s after {settings.AXES_FAILURE_LIMIT} failed attempts: "
-               f"user {username!r} from {ip_address}")
+    wait_s, limit = retry_after_s(request, username), settings.AXES_FAILURE_LIMIT
+    message = f"login locked out for {wait_s} s after {limit} failed attempts: user {username!r} from {ip_address}"
     logger.warning("%s", message)
     events.security_event_record(message=message, actor=ip_address or "")
 
