@@ -16,10 +16,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dashboard.access import PUBLIC
+from dashboard.parsers import BoundedJSONParser
 from streams import events
 
 logger = logging.getLogger(__name__)
@@ -71,6 +73,8 @@ class ThrottledTokenView(ObtainAuthToken):
     """POST username and password, get a token; throttled like the login page."""
 
     method_roles = {"POST": PUBLIC}
+    # ObtainAuthToken names DRF's plain JSON parser; a deeply nested body must be a 400 here too.
+    parser_classes = (FormParser, MultiPartParser, BoundedJSONParser)
 
     def post(self, request: Request, *args: object, **kwargs: object) -> Response | HttpResponse:
         credentials = {"username": request.data.get("username") if hasattr(request.data, "get") else None}
