@@ -168,15 +168,17 @@ def stream_restart(*, stream: Stream, actor: str = "") -> Stream:
 
 
 def _command(stream: Stream, desired: str, verb: str, actor: str, wake: Command = Command.SYNC) -> Stream:
-    """Raises Stream.DoesNotExist if the stream was deleted meanwhile."""
+    """The stream as the command was accepted (its desired state and version; the status as it is now).
+    Raises Stream.DoesNotExist if the stream was deleted meanwhile."""
     # Committed before the reconciler runs: the worker woken below must read this desired state.
     with transaction.atomic():
         _desired_write(stream, desired)
         events.event_record(stream=stream, kind=StreamEvent.Kind.COMMAND, message=verb, actor=actor)
-    shown = (stream.status, stream.status_reason)
-    reconciler.stream_reconcile_changed(stream=stream, wake=wake)
+    accepted, shown = (stream.desired_state, stream.desired_version), (stream.status, stream.status_reason)
+    reconciler.stream_reconcile_changed(stream=stream, wake=wake)  # reads the newest command's state
     if (stream.status, stream.status_reason) == shown:
         notify.status_changed(stream)  # only the desired state changed; a status change has told already
+    stream.desired_state, stream.desired_version = accepted  # a later command may have superseded it already
     return stream
 
 

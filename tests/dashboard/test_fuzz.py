@@ -25,8 +25,9 @@ TRICKY_TEXT = ["", " ", "²", "①", "٣", "0", "-1", "1e309", "NaN", "true", "n
                "rtsp://u:p@h:99999/x", "/etc/passwd", "../../x", "<script>alert(1)</script>", "[]", "{}"]
 text = st.one_of(st.sampled_from(TRICKY_TEXT), st.text(max_size=40))
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), text)
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
-                           max_leaves=12)
+json_values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=12
+)
 
 
 def _snapshot() -> dict[str, list]:
