@@ -57,6 +57,22 @@ def live_stack(triton_url: str, assets_dir: Path, tmp_path_factory: pytest.TempP
     stack.stop()
 
 
+@pytest.fixture(autouse=True)
+def forget_stream_keys(request):
+    """In-process tests reuse stream ids (each test's database rolls back): a lease or dispatch ticket a test left
+    in this process's Redis database would make a later test's stream look held or queued. The live stacks use
+    other database numbers."""
+    yield
+    if "django_db_setup" not in request.fixturenames:
+        return
+    from streams import control
+
+    client = control.redis_client()
+    keys = list(client.scan_iter("streamvision:stream:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def clip(settings, tmp_path) -> str:
     """A file a stream may use as its source (in an allowed media directory)."""

@@ -20,21 +20,35 @@ def _node(name: str, queues: list[str], capacity: int, alive: bool = True) -> Wo
                                      started_at=beat, heartbeat_at=beat)
 
 
-def _busy(make_stream, node: str, count: int) -> None:
-    """`count` streams running on `node` (their leases held by it)."""
-    for index in range(count):
-        stream = make_stream(name=f"busy-{node}-{index}", desired_state="running", status="running", worker=node)
-        assert control.acquire_lease(stream.pk, f"{node}:100:{index}", ttl_s=30)
+@pytest.fixture
+def leases():
+    """Leases taken by a test, released after it: stream ids come back in later tests."""
+    taken: list[tuple[int, str]] = []
+    yield taken
+    for stream_id, holder in taken:
+        control.release_lease(stream_id, holder)
+
+
+@pytest.fixture
+def busy(make_stream, leases):
+    def make(node: str, count: int) -> None:
+        """`count` streams running on `node` (their leases held by it)."""
+        for index in range(count):
+            stream = make_stream(name=f"busy-{node}-{index}", desired_state="running", status="running", worker=node)
+            leases.append((stream.pk, f"{node}:100:{index}"))
+            assert control.acquire_lease(stream.pk, f"{node}:100:{index}", ttl_s=30)
+
+    return make
 
 
 def test_a_stream_waiting_for_a_slot_says_how_many_are_busy_on_the_wall_and_in_the_api(
-    make_stream, dispatched, admin_client
+    make_stream, busy, dispatched, admin_client
 ):
     """GIVEN two live workers consuming "streams" with 6 slots, all busy WHEN another stream should run THEN it
     is starting with the reason "waiting: 6 of 6 slots busy on queue streams", shown alike by the API and its
     wall tile; WHEN a slot frees THEN the reason goes."""
     _node("w1@h", ["streams"], 4), _node("w2@h", ["streams", "gpu"], 2)
-    _busy(make_stream, "w1@h", 4), _busy(make_stream, "w2@h", 2)
+    busy("w1@h", 4), busy("w2@h", 2)
     waiting = make_stream(name="late", desired_state="running")
     reconciler.streams_reconcile()
     reason = "waiting: 6 of 6 slots busy on queue streams"
@@ -57,14 +71,14 @@ def test_a_stream_pinned_to_a_queue_no_live_worker_consumes_says_so(make_stream,
 
 
 @pytest.mark.parametrize("case", ["no worker", "all busy"])
-def test_a_waiting_stream_is_not_queued_again_while_it_waits(make_stream, dispatched, settings, case):
+def test_a_waiting_stream_is_not_queued_again_while_it_waits(make_stream, busy, dispatched, settings, case):
     """GIVEN a stream whose queued task waits (no worker for its queue, or every slot busy) and a dispatch
     ticket of 0.3 s WHEN the reconciler runs every 0.1 s for over three ticket lifetimes THEN the task was
     queued exactly once: a waiting task keeps its ticket."""
     settings.STREAM_DISPATCH_TTL_S = 0.3
     if case == "all busy":
         _node("w1@h", ["streams"], 1)
-        _busy(make_stream, "w1@h", 1)
+        busy("w1@h", 1)
     stream = make_stream(desired_state="running")
     deadline = time.monotonic() + 1.2
     while time.monotonic() < deadline:
