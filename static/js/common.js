@@ -4,6 +4,7 @@
 
 window.StreamVision = (() => {
   const CLOSE_UNAUTHENTICATED = 4401;
+  const CLOSE_FORBIDDEN = 4403; // logged in, but in no role that may watch: retrying cannot help
   const CLOSE_NOT_FOUND = 4404;
   const BACKOFF_MIN_MS = 1000;
   const BACKOFF_MAX_MS = 10000;
@@ -191,6 +192,7 @@ window.StreamVision = (() => {
       this.ws = null;
       if (this.closed) return;
       if (event.code === CLOSE_UNAUTHENTICATED) return this.handlers.onAuth?.();
+      if (event.code === CLOSE_FORBIDDEN) return this.handlers.onConnection?.("forbidden");
       if (event.code === CLOSE_NOT_FOUND) return this.handlers.onGone?.();
       // A refused handshake reaches the browser only as code 1006: let the page ask the API why.
       if (!opened && this.handlers.shouldRetry && !(await this.handlers.shouldRetry())) return;

@@ -54,6 +54,7 @@
       live: "Connected",
       reconnecting: `Disconnected. Reconnecting in ${Math.round((backoffMs || 0) / 1000)} s…`,
       gone: "This stream no longer exists.",
+      forbidden: "Your account may not watch streams: ask an admin for a role.",
     };
     connection.dataset.state = state;
     connectionText.textContent = texts[state] || state;
