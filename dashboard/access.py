@@ -18,7 +18,7 @@ from functools import wraps
 from typing import Literal
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -100,8 +100,6 @@ def role_required(role: Access) -> Callable:
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     if "application/json" in request.headers.get("Accept", ""):
-        from django.http import JsonResponse
-
         return JsonResponse({"detail": message}, status=403)
     return render(request, "403.html", {"message": message}, status=403)
 

@@ -12,7 +12,7 @@ from django.db import models
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -157,7 +157,10 @@ class StreamViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
     def _command(self, command: Callable[..., Stream]) -> Response:
-        stream = command(stream=self.get_object(), actor=_actor(self.request))
+        try:
+            stream = command(stream=self.get_object(), actor=_actor(self.request))
+        except Stream.DoesNotExist:  # deleted while the command was on its way
+            raise NotFound("No such stream.") from None
         return Response(self.get_serializer(stream).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: StreamSerializer})

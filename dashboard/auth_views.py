@@ -80,12 +80,10 @@ class ThrottledTokenView(ObtainAuthToken):
         credentials = {"username": request.data.get("username") if hasattr(request.data, "get") else None}
         if not AxesProxyHandler.is_allowed(request, credentials):
             return self._locked(request, credentials)
-        response = super().post(request, *args, **kwargs)
-        if getattr(request, "axes_locked_out", False):  # this failure was the one that locked it
-            return self._locked(request, credentials)
-        return response
+        return super().post(request, *args, **kwargs)
 
-    def handle_exception(self, exc: Exception) -> Response:
+    def handle_exception(self, exc: Exception) -> Response | HttpResponse:
+        """A refused password is a 400, unless that failure was the one that locked the user or address out."""
         response = super().handle_exception(exc)
         if getattr(self.request, "axes_locked_out", False):
             return self._locked(self.request, None)

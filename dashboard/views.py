@@ -114,7 +114,10 @@ _COMMANDS = {
 def stream_command(request: HttpRequest, pk: int, command: str) -> HttpResponse:
     """Start, stop, pause, resume or restart; the service is idempotent, so a double click is harmless."""
     service, verb = _COMMANDS[command]
-    stream = service(stream=_get_stream(pk), actor=_actor(request))
+    try:
+        stream = service(stream=_get_stream(pk), actor=_actor(request))
+    except Stream.DoesNotExist:  # deleted while the command was on its way
+        raise Http404("No such stream.") from None
     logger.info("User %s: %s stream %s", request.user, command, pk)
     if _wants_json(request):  # the wall sends commands without leaving the page
         return JsonResponse({"ok": True, "desired_state": stream.desired_state, "status": stream.status})
