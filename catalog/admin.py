@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -33,7 +34,15 @@ class InferenceModelAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view(self.import_view)
         return [path("import/", view, name="catalog_inferencemodel_import")] + super().get_urls()
 
-    @admin.action(description="Sync from Triton's repository index")
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        """Importing is adding a model: an admin's (the add form itself stays off: models are never typed in)."""
+        return request.user.has_perm("catalog.add_inferencemodel")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        extra = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context=extra)
+
+    @admin.action(description="Sync from Triton's repository index", permissions=["change"])
     def sync_from_triton(self, request: HttpRequest, queryset=None) -> None:  # noqa: ANN001 - admin action API
         triton = triton_from_settings()
         if triton is None:
@@ -48,6 +57,8 @@ class InferenceModelAdmin(admin.ModelAdmin):
                                    f"missing: {result.missing}")  # fmt: skip
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied("Importing a model needs the admin role.")
         form = ImportModelForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             steps: list[str] = []

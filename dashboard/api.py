@@ -1,24 +1,42 @@
 """JSON API for streams, their lifecycle commands and event log, and the worker registry.
 
 Session or token auth (`POST /api/token/` with username and password returns a token for scripts). Every
-write goes through streams.services; the schema is at /api/schema/.
+write goes through streams.services; the schema is at /api/schema/. Each view declares the role each action
+needs (`action_roles`, enforced by dashboard.access.RolePermission, the default permission class).
 """
 
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.roles import Role, has_role
+from dashboard.access import refusal
 from streams import selectors, services
 from streams.models import Stream, StreamEvent, WorkerNode
 from streams.sources import redact_source
 
 
+class StrictFloatField(serializers.FloatField):
+    """A number, and not a JSON true/false: float(True) is 1.0, which would store a max FPS nobody asked for."""
+
+    def to_internal_value(self, data: object) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StreamSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.FloatField: StrictFloatField,
+    }
     start = serializers.BooleanField(
         write_only=True, required=False, default=True, help_text="False creates the stream stopped."
     )
@@ -29,11 +47,12 @@ class StreamSerializer(serializers.ModelSerializer):
         model = Stream
         fields = [
             "id", "name", "source", "source_kind", "max_fps", "confidence", "classes", "model", "queue", "start",
-            "desired_state", "status", "status_reason", "retry_in_s", "worker", "status_changed_at",
-            "created_at", "updated_at",
+            "desired_state", "desired_version", "status", "status_reason", "retry_in_s", "worker",
+            "status_changed_at", "created_at", "updated_at",
         ]
         read_only_fields = [
-            "desired_state", "status", "status_reason", "worker", "status_changed_at", "created_at", "updated_at",
+            "desired_state", "desired_version", "status", "status_reason", "worker", "status_changed_at",
+            "created_at", "updated_at",
         ]
 
     def to_representation(self, instance: Stream) -> dict:
@@ -89,6 +108,12 @@ def _actor(request: Request) -> str:
 class StreamViewSet(viewsets.ModelViewSet):
     serializer_class = StreamSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    action_roles = {
+        **dict.fromkeys(("list", "retrieve", "events", "metrics"), Role.VIEWER),
+        # PATCH: an operator may change the live settings only (services.TUNABLE_FIELDS); see perform_update.
+        **dict.fromkeys(("partial_update", "start", "stop", "pause", "resume", "restart"), Role.OPERATOR),
+        **dict.fromkeys(("create", "bulk", "destroy"), Role.ADMIN),
+    }
 
     def get_queryset(self):
         return selectors.stream_list()
@@ -102,6 +127,10 @@ class StreamViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer: StreamSerializer) -> None:
         data = dict(serializer.validated_data)
         data.pop("start", None)
+        instance = serializer.instance
+        beyond = sorted(f for f, v in data.items() if f not in services.TUNABLE_FIELDS and getattr(instance, f) != v)
+        if beyond and not has_role(self.request.user, Role.ADMIN):
+            raise PermissionDenied(f"Changing {', '.join(beyond)}: {refusal(self.request.user, Role.ADMIN)}")
         try:
             serializer.instance = services.stream_update(stream=serializer.instance, actor=_actor(self.request), **data)
         except DjangoValidationError as error:
@@ -128,7 +157,10 @@ class StreamViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
     def _command(self, command: Callable[..., Stream]) -> Response:
-        stream = command(stream=self.get_object(), actor=_actor(self.request))
+        try:
+            stream = command(stream=self.get_object(), actor=_actor(self.request))
+        except Stream.DoesNotExist:  # deleted while the command was on its way
+            raise NotFound("No such stream.") from None
         return Response(self.get_serializer(stream).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: StreamSerializer})
@@ -175,6 +207,8 @@ class StreamViewSet(viewsets.ModelViewSet):
 
 
 class WorkerViewSet(viewsets.ViewSet):
+    action_roles = {"list": Role.VIEWER}
+
     @extend_schema(responses={200: WorkerSerializer(many=True)})
     def list(self, request: Request) -> Response:
         """Registered worker nodes with their heartbeat and the streams they run."""

@@ -1,17 +1,35 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from accounts.roles import Role
+from dashboard.access import RolePermission
 from dashboard.api import StreamViewSet, WorkerViewSet
+from dashboard.auth_views import ThrottledTokenView
+
+
+class ApiRootView(DefaultRouter.APIRootView):
+    """The browsable list of endpoints at /api/."""
+
+    method_roles = {"GET": Role.VIEWER}
+
 
 router = DefaultRouter(trailing_slash=True)
+router.APIRootView = ApiRootView
 router.register("streams", StreamViewSet, basename="stream")
 router.register("workers", WorkerViewSet, basename="worker")
 
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, for logged-in users only."""
+
+    permission_classes = [RolePermission]
+    method_roles = {"GET": Role.VIEWER}
+
+
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     # Scripts trade a username and password for a token, then send "Authorization: Token <key>".
-    path("token/", obtain_auth_token, name="token"),
+    path("token/", ThrottledTokenView.as_view(), name="token"),
     *router.urls,
 ]

@@ -1,4 +1,4 @@
-"""WebSockets for logged-in users.
+"""WebSockets for logged-in users with a role (each consumer's `required_role`).
 
 /ws/streams/<id>/?size=full|tile|none: one stream's annotated JPEG frames (binary; none: no frames) and
 metrics/status (JSON).
@@ -23,6 +23,8 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.roles import Role
+from dashboard.access import ws_allowed
 from streams import lifecycle, selectors, viewers
 from streams.messages import STREAMS_GROUP, FrameMessage, MetricsMessage, StatusMessage, stream_group
 from streams.models import Stream
@@ -30,12 +32,21 @@ from streams.models import Stream
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
 def _is_authenticated(scope: dict) -> bool:
     user = scope.get("user")
     return user is not None and user.is_authenticated
+
+
+async def refused(consumer: AsyncWebsocketConsumer) -> int | None:
+    """The close code for a user who may not open `consumer` (its `required_role`), or None."""
+    if not _is_authenticated(consumer.scope):
+        return CLOSE_UNAUTHENTICATED
+    allowed = await database_sync_to_async(ws_allowed)(consumer.scope, consumer.required_role)
+    return None if allowed else CLOSE_FORBIDDEN
 
 
 def status_payload(stream: Stream) -> dict:
@@ -49,6 +60,8 @@ def status_payload(stream: Stream) -> dict:
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
+    required_role = Role.VIEWER
+
     async def connect(self) -> None:
         self.groups_joined: list[str] = []
         self.pending_frame: bytes | None = None
@@ -58,8 +71,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.shown_status = ""
         self.frames_on = False  # turned on below for a frame consumer, like a browser's {"on": true}
         self.registration_lock = asyncio.Lock()
-        if not _is_authenticated(self.scope):
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        if (code := await refused(self)) is not None:
+            await self.close(code=code)
             return
         self.stream_id = int(self.scope["url_route"]["kwargs"]["stream_id"])
         query = parse_qs(self.scope.get("query_string", b"").decode())
@@ -92,7 +105,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             message = json.loads(text_data or "{}")
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # a JSON nested thousands deep is no message of ours
             return
         if not isinstance(message, dict):
             return
@@ -193,10 +206,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
 class StreamListConsumer(AsyncWebsocketConsumer):
     """Tells the wall page which streams appeared, changed or disappeared, wherever that happened."""
 
+    required_role = Role.VIEWER
+
     async def connect(self) -> None:
         self.joined = False
-        if not _is_authenticated(self.scope):
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        if (code := await refused(self)) is not None:
+            await self.close(code=code)
             return
         await self.channel_layer.group_add(STREAMS_GROUP, self.channel_name)
         self.joined = True

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
+    "axes", "accounts",
     "streams",
     "catalog",
     "dashboard",
@@ -100,6 +101,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: a locked-out login becomes a 429
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -115,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.access.role_context",
             ],
         },
     },
@@ -138,9 +141,12 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-]
+# Login throttling (django-axes, first backend): failures per user name and, apart, per address; hours.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT, AXES_LOCKOUT_PARAMETERS = env_int("LOGIN_FAILURE_LIMIT", 5), ["username", "ip_address"]
+AXES_COOLOFF_TIME, AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = env_float("LOGIN_LOCKOUT_S", 300.0) / 3600, False
+AXES_LOCKOUT_CALLABLE, AXES_RESET_ON_SUCCESS, AXES_VERBOSE = "dashboard.auth_views.lockout_response", True, False
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"}]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "stream-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -180,8 +186,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A stream task runs for days: a worker whose slots are all busy must not reserve the next one, or that
-# stream would wait behind it while another worker sits idle.
+# A stream task runs for days: a worker with no free slot must not reserve the next one while others idle.
 CELERY_WORKER_DISABLE_PREFETCH = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "streams"
@@ -212,19 +217,15 @@ TRITON_TIMEOUT_S = env_float("TRITON_TIMEOUT_S", 10.0)
 YOLO_MODEL_FILE = env_str("YOLO_MODEL", "yolo11n_320_dyn.onnx")
 TRITON_MAX_BATCH_SIZE = env_int("TRITON_MAX_BATCH_SIZE", 8)
 TRITON_MAX_QUEUE_DELAY_US = env_int("TRITON_MAX_QUEUE_DELAY_US", 2000)
-# Measured on the 2-core CI machine (`python -m bench.sweep`, `python -m bench`; docs/benchmarks.md): two
-# instances of two ONNX Runtime threads each (non-spinning, so the oversubscription is cheap) match two of one
-# thread at 8 streams and are ~20 % faster for a single stream. GPU hosts: docs/deploy-gpu.md.
+# Two instances of two non-spinning ONNX Runtime threads: best measured on 2 cores (docs/benchmarks.md).
 TRITON_INSTANCE_COUNT = env_int("TRITON_INSTANCE_COUNT", 2)
 TRITON_ORT_THREADS = env_int("TRITON_ORT_THREADS", 2)
 NMS_IOU = env_float("NMS_IOU", 0.45)
-# How frames reach Triton: "auto" (system shared memory when Triton shares this host, else binary HTTP),
-# "shm" (shared memory or fail) or "http".
+# How frames reach Triton: "auto" (shared memory if Triton is on this host, else HTTP), "shm" or "http".
 TRITON_TRANSPORT = env_str("TRITON_TRANSPORT", "auto")
 # "server": the model decodes boxes and runs NMS (a few KB per response); "raw": the ONNX output as is.
 TRITON_POSTPROCESS = env_str("TRITON_POSTPROCESS", "server")
-# Where `manage.py import_model` writes model entries: the embedded server's repository by default; for a
-# remote Triton, a directory that server also reads (with --model-control-mode=explicit).
+# Where `manage.py import_model` writes model entries (a remote Triton must read it too, explicit control).
 TRITON_MODEL_REPOSITORY = env_path("TRITON_MODEL_REPOSITORY", VAR_DIR / "triton" / "repository")
 # Python interpreter that reads ONNX files for import (needs onnxruntime; the Triton venv has it).
 TRITON_PYTHON = env_path("TRITON_PYTHON", BASE_DIR / ".venv-triton" / "bin" / "python")
@@ -239,17 +240,20 @@ SOURCE_FFMPEG_OPTIONS = env_str(
     "OPENCV_FFMPEG_CAPTURE_OPTIONS",
     "rtsp_transport;tcp|timeout;3000000|rw_timeout;3000000|analyzeduration;0|probesize;32",
 )
-# The lease fences one pipeline per stream; its holder renews it every second. A killed worker's streams
-# start elsewhere once it expires: TTL + reconcile interval + start time (about 8 s with these defaults).
+# The lease fences one pipeline per stream (renewed every second); a dead worker's streams move after its TTL.
 STREAM_LEASE_TTL_S = env_float("STREAM_LEASE_TTL_S", 5.0)
 STREAM_CONTROL_POLL_S = 0.25
-# A queued run task that no worker took within this time is queued again (it was lost with its worker).
+# A queued run task nobody took within this time, while slots were free, was lost: it is queued again.
 STREAM_DISPATCH_TTL_S = env_float("STREAM_DISPATCH_TTL_S", 30.0)
 STREAM_RETRY_BASE_S = env_float("STREAM_RETRY_BASE_S", 2.0)
 STREAM_RETRY_MAX_S = env_float("STREAM_RETRY_MAX_S", 60.0)
 STREAM_EVENTS_KEEP = env_int("STREAM_EVENTS_KEEP", 500)
 # No frame for this long from a live source that reports no error either: show it as reconnecting.
 STREAM_STALL_S = env_float("STREAM_STALL_S", 3.0)
+# A lost live source is reopened with a backoff (base, 2×base … max); down this long, it shows failed.
+STREAM_RECONNECT_BASE_S = env_float("STREAM_RECONNECT_BASE_S", 1.0)
+STREAM_RECONNECT_MAX_S = env_float("STREAM_RECONNECT_MAX_S", 10.0)
+STREAM_SOURCE_FAIL_AFTER_S = env_float("STREAM_SOURCE_FAIL_AFTER_S", 300.0)
 
 # --- Launcher (python -m stack ROLE...; docs/operations.md) ------------------------------------------
 NODE_HOST = env_str("NODE_HOST") or socket.gethostname()  # in node names: streams@HOST, control@HOST
@@ -271,7 +275,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["dashboard.access.RolePermission"],  # each view declares its roles
+    "DEFAULT_PARSER_CLASSES": ["dashboard.parsers.BoundedJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -296,5 +302,6 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"},
         # The reconciler runs every 2 s: Celery's per-task received/succeeded lines would drown the log.
         "celery.app.trace": {"level": "WARNING"}, "celery.worker.strategy": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # every login at INFO; lockouts are warnings (and in the event log)
     },
 }

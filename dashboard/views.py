@@ -4,16 +4,18 @@ import base64
 import logging
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import Role
 from dashboard import health, probe
+from dashboard.access import PUBLIC, role_required
 from streams import selectors, services
 from streams.forms import StreamCreateForm, StreamForm, StreamSettingsForm
 from streams.models import Stream
@@ -22,7 +24,7 @@ from streams.sources import redact_source
 logger = logging.getLogger(__name__)
 
 
-@login_required
+@role_required(Role.VIEWER)
 @require_GET
 def stream_list(request: HttpRequest) -> HttpResponse:
     """The wall: every stream as a live tile."""
@@ -30,14 +32,14 @@ def stream_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/stream_list.html", {"streams": streams})
 
 
-@login_required
+@role_required(Role.VIEWER)
 @require_GET
 def stream_tile(request: HttpRequest, pk: int) -> HttpResponse:
     """One wall tile, for a stream that appeared after the wall was loaded."""
     return render(request, "dashboard/_tile.html", {"stream": selectors.stream_shown(_get_stream(pk))})
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def stream_create(request: HttpRequest) -> HttpResponse:
     form = StreamCreateForm(request.POST if request.method == "POST" else None)
@@ -50,7 +52,7 @@ def stream_create(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/stream_form.html", {"form": form, "stream": None})
 
 
-@login_required
+@role_required(Role.VIEWER)
 @require_GET
 def stream_detail(request: HttpRequest, pk: int) -> HttpResponse:
     stream = selectors.stream_shown(_get_stream(pk))  # shown, never saved: the form here only renders
@@ -58,7 +60,7 @@ def stream_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "dashboard/stream_detail.html", context)
 
 
-@login_required
+@role_required(Role.VIEWER)
 @require_GET
 def stream_events(request: HttpRequest, pk: int) -> HttpResponse:
     """The event log of the stream page, refreshed in place."""
@@ -66,7 +68,7 @@ def stream_events(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "dashboard/_events.html", {"events": _events(pk)})
 
 
-@login_required
+@role_required(Role.OPERATOR)
 @require_POST
 def stream_settings(request: HttpRequest, pk: int) -> HttpResponse:
     """Confidence, classes and max fps from the stream page; they apply to the running stream at once."""
@@ -83,7 +85,7 @@ def stream_settings(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("stream-detail", pk=pk)
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def stream_edit(request: HttpRequest, pk: int) -> HttpResponse:
     stream = _get_stream(pk)
@@ -108,12 +110,15 @@ _COMMANDS = {
 }
 
 
-@login_required
+@role_required(Role.OPERATOR)
 @require_POST
 def stream_command(request: HttpRequest, pk: int, command: str) -> HttpResponse:
     """Start, stop, pause, resume or restart; the service is idempotent, so a double click is harmless."""
     service, verb = _COMMANDS[command]
-    stream = service(stream=_get_stream(pk), actor=_actor(request))
+    try:
+        stream = service(stream=_get_stream(pk), actor=_actor(request))
+    except Stream.DoesNotExist:  # deleted while the command was on its way
+        raise Http404("No such stream.") from None
     logger.info("User %s: %s stream %s", request.user, command, pk)
     if _wants_json(request):  # the wall sends commands without leaving the page
         return JsonResponse({"ok": True, "desired_state": stream.desired_state, "status": stream.status})
@@ -121,7 +126,7 @@ def stream_command(request: HttpRequest, pk: int, command: str) -> HttpResponse:
     return _redirect_next(request, reverse("stream-detail", args=[pk]))
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_POST
 def stream_delete(request: HttpRequest, pk: int) -> HttpResponse:
     stream = _get_stream(pk)
@@ -132,13 +137,13 @@ def stream_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return _redirect_next(request, reverse("stream-list"))
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_POST
 def source_probe(request: HttpRequest) -> HttpResponse:
     """"Test source": open the source once and answer a snapshot (JPEG, base64) or the exact error."""
     source = request.POST.get("source", "")
     stream_id = request.POST.get("stream", "")
-    if stream_id.isdigit():
+    if stream_id.isascii() and stream_id.isdigit():  # "²".isdigit() is true too, and int() refuses it
         # The edit form shows the source redacted: that value means the stored source, password included.
         stream = selectors.stream_get(stream_id=int(stream_id))
         if stream is not None and source == redact_source(stream.source):
@@ -151,7 +156,7 @@ def source_probe(request: HttpRequest) -> HttpResponse:
     return JsonResponse(payload)
 
 
-@login_required
+@role_required(Role.VIEWER)
 @require_GET
 def system(request: HttpRequest) -> HttpResponse:
     """Triton, workers, the database and the broker; `?fragment=1` is the part the page refreshes."""
@@ -167,6 +172,14 @@ def system(request: HttpRequest) -> HttpResponse:
     }
     template = "dashboard/_system.html" if request.GET.get("fragment") else "dashboard/system.html"
     return render(request, template, context)
+
+
+@role_required(PUBLIC)
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Any /api/ path no endpoint serves: a JSON 404, as the rest of the API answers."""
+    hint = "" if request.path.endswith("/") else f" (did you mean {request.path}/ ?)"
+    return JsonResponse({"detail": f"No API endpoint at {request.path}{hint}; see /api/schema/."}, status=404)
 
 
 def _get_stream(pk: int) -> Stream:

@@ -1,3 +1,8 @@
+"""The admin: streams (created, changed, deleted and commanded through the services, as the API does), their
+event log, and the worker registry. What a user may do follows the role's permissions (accounts.roles):
+viewers see, operators also command and tune live settings (`streams.operate_stream`), admins do everything.
+"""
+
 from collections.abc import Callable
 
 from django.contrib import admin, messages
@@ -38,6 +43,29 @@ class StreamAdmin(admin.ModelAdmin):
     inlines = [StreamEventInline]
     actions = ("start_selected", "stop_selected", "pause_selected", "resume_selected", "restart_selected")
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) or self.has_operate_permission(request)
+
+    def has_operate_permission(self, request) -> bool:
+        return request.user.has_perm("streams.operate_stream")
+
+    def _may_configure(self, request, obj=None) -> bool:
+        """Name, source, model and queue are an admin's; an operator changes the live settings only."""
+        return super().has_change_permission(request, obj) or (obj is None and self.has_add_permission(request))
+
+    def get_fields(self, request, obj=None) -> list[str]:
+        fields = super().get_fields(request, obj)
+        if self._may_configure(request, obj):
+            return fields
+        # Shown read-only, the source must not show a camera password.
+        return ["source_display" if field == "source" else field for field in fields]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not self._may_configure(request, obj):
+            fields += ["source_display", *(f for f in StreamForm.Meta.fields if f not in services.TUNABLE_FIELDS)]
+        return fields
+
     def save_model(self, request, obj, form, change) -> None:
         actor = request.user.get_username()
         if change:
@@ -51,7 +79,10 @@ class StreamAdmin(admin.ModelAdmin):
             obj.pk = created.pk
 
     def save_related(self, request, form, formsets, change) -> None:
-        return  # events are written by services only
+        # Events are written by the services only: the read-only inline saves nothing, but the admin's
+        # change message reads what each formset saved.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj) -> None:
         services.stream_delete(stream=obj, actor=request.user.get_username())
@@ -71,23 +102,23 @@ class StreamAdmin(admin.ModelAdmin):
             count += 1
         self.message_user(request, f"{verb} {count} stream(s).", messages.SUCCESS)
 
-    @admin.action(description="Start selected streams")
+    @admin.action(description="Start selected streams", permissions=["operate"])
     def start_selected(self, request, queryset) -> None:
         self._apply(request, queryset, services.stream_start, "Started")
 
-    @admin.action(description="Stop selected streams")
+    @admin.action(description="Stop selected streams", permissions=["operate"])
     def stop_selected(self, request, queryset) -> None:
         self._apply(request, queryset, services.stream_stop, "Stopped")
 
-    @admin.action(description="Pause selected streams")
+    @admin.action(description="Pause selected streams", permissions=["operate"])
     def pause_selected(self, request, queryset) -> None:
         self._apply(request, queryset, services.stream_pause, "Paused")
 
-    @admin.action(description="Resume selected streams")
+    @admin.action(description="Resume selected streams", permissions=["operate"])
     def resume_selected(self, request, queryset) -> None:
         self._apply(request, queryset, services.stream_resume, "Resumed")
 
-    @admin.action(description="Restart selected streams")
+    @admin.action(description="Restart selected streams", permissions=["operate"])
     def restart_selected(self, request, queryset) -> None:
         self._apply(request, queryset, services.stream_restart, "Restarted")
 

@@ -125,5 +125,10 @@ def claim_dispatch(stream_id: int, ttl_s: float) -> bool:
     return bool(redis_client().set(_key(stream_id, "dispatched"), "1", nx=True, px=int(ttl_s * 1000)))
 
 
+def extend_dispatch(stream_id: int, ttl_s: float) -> bool:
+    """Keep a queued task's ticket while it waits for a worker; False if there is no ticket (no task queued)."""
+    return bool(redis_client().set(_key(stream_id, "dispatched"), "1", xx=True, px=int(ttl_s * 1000)))
+
+
 def release_dispatch(stream_id: int) -> None:
     redis_client().delete(_key(stream_id, "dispatched"))

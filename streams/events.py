@@ -11,10 +11,17 @@ def event_record(*, stream: Stream, kind: str, message: str, actor: str = "") ->
     )
 
 
+def security_event_record(*, message: str, actor: str = "") -> StreamEvent:
+    """An event of no one stream (a login lockout): in the event log with kind "security"."""
+    return StreamEvent.objects.create(stream=None, kind=StreamEvent.Kind.SECURITY, message=message[:500],
+                                      actor=actor[:200])
+
+
 def stream_events_prune(*, keep: int) -> int:
-    """Keep each stream's newest `keep` events; returns how many were deleted."""
+    """Keep each stream's newest `keep` events, and the newest `keep` security events; returns how many were
+    deleted."""
     deleted = 0
-    for stream_id in Stream.objects.values_list("pk", flat=True):
+    for stream_id in [*Stream.objects.values_list("pk", flat=True), None]:
         cutoff = StreamEvent.objects.filter(stream_id=stream_id).values_list("pk", flat=True)[keep : keep + 1]
         if cutoff:
             deleted += StreamEvent.objects.filter(stream_id=stream_id, pk__lte=cutoff[0]).delete()[0]

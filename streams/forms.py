@@ -69,14 +69,21 @@ class StreamForm(forms.ModelForm):
         self._stored_source = self.instance.source if self.instance.pk else None
         if self._stored_source is not None:
             self.initial["source"] = redact_source(self._stored_source)
-            if self._stored_source != self.initial["source"]:
+            if self._stored_source != self.initial["source"] and "source" in self.fields:  # not read-only
                 self.fields["source"].help_text = (
                     "The password is hidden. Leave this as shown to keep it; to change the URL, "
                     "type it in full, password included."
                 )
         else:
             self.initial.setdefault("confidence", settings.DEFAULT_CONFIDENCE)
-        self.fields["model"].widget.choices = _model_choices(self.instance.model)
+        if "model" in self.fields:  # the admin leaves it out for an operator, who may not change it
+            self.fields["model"].widget.choices = _model_choices(self.instance.model)
+
+    def clean_source(self) -> str:
+        source = self.cleaned_data["source"]
+        if self._stored_source is not None and source == redact_source(self._stored_source):
+            return self._stored_source
+        return source
 
 
 def _model_choices(current: str) -> list[tuple[str, str]]:
@@ -85,12 +92,6 @@ def _model_choices(current: str) -> list[tuple[str, str]]:
     if current and current not in {name for name, _ in choices}:
         choices.append((current, f"{current} (not available)"))
     return choices
-
-    def clean_source(self) -> str:
-        source = self.cleaned_data["source"]
-        if self._stored_source is not None and source == redact_source(self._stored_source):
-            return self._stored_source
-        return source
 
 
 class StreamCreateForm(StreamForm):

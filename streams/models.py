@@ -76,6 +76,9 @@ class Stream(models.Model):
         help_text="Run only on workers consuming this queue, e.g. a GPU host (empty: any worker).",
     )
     desired_state = models.CharField(max_length=16, choices=DesiredState.choices, default=DesiredState.RUNNING)
+    # Bumped by every command (compare-and-set): commands on a stream are totally ordered, the last one wins, and
+    # a decision taken on an older version (a status write by the reconciler) is dropped.
+    desired_version = models.PositiveBigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.STOPPED)
     status_reason = models.CharField(max_length=500, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -88,6 +91,8 @@ class Stream(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The operator role's permission (accounts.roles gives every "operate_*" permission to operators).
+        permissions = [("operate_stream", "Can start, stop, pause, resume, restart streams and tune live settings")]
 
     def __str__(self) -> str:
         return self.name
@@ -126,8 +131,9 @@ class StreamEvent(models.Model):
         COMMAND = "command", "Command"
         ERROR = "error", "Error"
         CONFIG = "config", "Settings"
+        SECURITY = "security", "Security"  # not about one stream: a login lockout, say
 
-    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="events")
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="events", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     message = models.CharField(max_length=500)

@@ -3,6 +3,10 @@ call these.
 
 A command sets the desired state, records who gave it, and has the reconciler step that one stream at once
 (queue a run task, or wake the worker that holds it). Observed status is written only by `streams.status`.
+
+Commands on one stream are totally ordered: each bumps `desired_version` by compare-and-set, in the same
+transaction as its event, so the newest logged command is the one whose desired state is stored, and the
+reconciler drops a status decision taken on an older version.
 """
 
 import logging
@@ -11,6 +15,7 @@ from typing import Required, TypedDict, Unpack
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from streams import control, events, lifecycle, metrics_history, notify, reconciler
 from streams.control import Command
@@ -25,6 +30,8 @@ Desired = Stream.DesiredState
 PIPELINE_FIELDS = frozenset({"source", "max_fps", "model"})
 LIVE_FIELDS = frozenset({"confidence", "classes"})
 EDITABLE_FIELDS = PIPELINE_FIELDS | LIVE_FIELDS | {"name", "queue"}
+# The stream page's live settings: what an operator may change (the rest is an admin's).
+TUNABLE_FIELDS = LIVE_FIELDS | {"max_fps"}
 
 
 class StreamFields(TypedDict, total=False):
@@ -108,7 +115,8 @@ def stream_update(*, stream: Stream, actor: str = "", **changes: object) -> Stre
     stream.full_clean()
     if not changed:
         return stream
-    stream.save()
+    # Only the changed fields: a whole-row save would write back a desired state a command changed meanwhile.
+    stream.save(update_fields=[*changed, "updated_at"])
     message = "changed " + _describe_changes(stream, changed)
     events.event_record(stream=stream, kind=StreamEvent.Kind.CONFIG, message=message, actor=actor)
     notify.streams_changed(stream.pk, "updated")
@@ -160,19 +168,34 @@ def stream_restart(*, stream: Stream, actor: str = "") -> Stream:
 
 
 def _command(stream: Stream, desired: str, verb: str, actor: str, wake: Command = Command.SYNC) -> Stream:
-    # No transaction around this: the worker woken below must read the desired state already committed.
-    stream.desired_state = desired
-    fields = ["desired_state", "updated_at"]
-    if desired != Desired.STOPPED:  # the operator acted: a failed stream gets its next try now
-        stream.failure_count, stream.retry_at = 0, None
-        fields += ["failure_count", "retry_at"]
-    stream.save(update_fields=fields)
-    events.event_record(stream=stream, kind=StreamEvent.Kind.COMMAND, message=verb, actor=actor)
-    shown = (stream.status, stream.status_reason)
-    reconciler.stream_reconcile_changed(stream=stream, wake=wake)
+    """The stream as the command was accepted (its desired state and version; the status as it is now).
+    Raises Stream.DoesNotExist if the stream was deleted meanwhile."""
+    # Committed before the reconciler runs: the worker woken below must read this desired state.
+    with transaction.atomic():
+        _desired_write(stream, desired)
+        events.event_record(stream=stream, kind=StreamEvent.Kind.COMMAND, message=verb, actor=actor)
+    accepted, shown = (stream.desired_state, stream.desired_version), (stream.status, stream.status_reason)
+    reconciler.stream_reconcile_changed(stream=stream, wake=wake)  # reads the newest command's state
     if (stream.status, stream.status_reason) == shown:
         notify.status_changed(stream)  # only the desired state changed; a status change has told already
+    stream.desired_state, stream.desired_version = accepted  # a later command may have superseded it already
     return stream
+
+
+def _desired_write(stream: Stream, desired: str) -> None:
+    """Store `desired` as the next desired version (compare-and-set: a concurrent command that committed first
+    makes this one retry on top of it, so it becomes the later one)."""
+    fields: dict[str, object] = {"desired_state": desired, "updated_at": timezone.now()}
+    if desired != Desired.STOPPED:  # the operator acted: a failed stream gets its next try now
+        fields |= {"failure_count": 0, "retry_at": None}
+    while True:
+        seen = Stream.objects.filter(pk=stream.pk).values_list("desired_version", flat=True).first()
+        if seen is None:
+            raise Stream.DoesNotExist(f"stream {stream.pk} was deleted")
+        if Stream.objects.filter(pk=stream.pk, desired_version=seen).update(desired_version=seen + 1, **fields):
+            for field, value in {**fields, "desired_version": seen + 1}.items():
+                setattr(stream, field, value)
+            return
 
 
 def stream_delete(*, stream: Stream, actor: str = "") -> None:

@@ -34,7 +34,7 @@ def parse_source(raw: str) -> SourceRef:
     value = (raw or "").strip()
     if not value:
         raise ValidationError("Enter a source: a file path, an rtsp:// or http(s):// URL, or a webcam index.")
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is true, and int() refuses it
         return _webcam(value)
     match = _SCHEME_RE.match(value)
     if match:
@@ -86,7 +86,7 @@ def _file(value: str) -> SourceRef:
 def classify_source(value: str) -> SourceKind:
     """The kind of a stored source, lexically (no file-system checks)."""
     value = (value or "").strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is true, and int() refuses it
         return "webcam"
     return "network" if _SCHEME_RE.match(value) else "file"
 

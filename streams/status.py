@@ -21,27 +21,31 @@ logger = logging.getLogger(__name__)
 Status = Stream.Status
 Desired = Stream.DesiredState
 
-# What a status write stores: the status and what goes with it (a retry time, the worker, the failure count).
-STATUS_FIELDS = ("status", "status_reason", "status_changed_at", "retry_at", "worker", "failure_count")
-
-
 def stream_set_status(*, stream: Stream, status: str, reason: str = "", actor: str = "") -> bool:
-    """Move `stream` (the object and its row) to `status`. False, changing nothing, if the table forbids
-    the move. A change of status or reason is logged and notified once; a repeated report is silent."""
+    """Move `stream` (the object and its row) to `status`. False, changing nothing, if the table forbids the
+    move, or if a command changed the desired state since `stream` was read (compare-and-set on its
+    `desired_version`: that command's own step decides now). A change of status or reason is logged and
+    notified once; a repeated report is silent."""
     if not lifecycle.can_move(stream.status, status):
         logger.warning("Stream %s: refused move %s -> %s", stream.pk, stream.status, status)
         return False
-    changed = (stream.status, stream.status_reason) != (status, reason[:500])
-    stream.status, stream.status_reason = status, reason[:500]
-    if status != Status.FAILED:
-        stream.retry_at = None
-    if status == Status.STOPPED:
-        stream.worker = ""
+    reason = reason[:500]
+    changed = (stream.status, stream.status_reason) != (status, reason)
+    values = {
+        "status": status,
+        "status_reason": reason,
+        "status_changed_at": timezone.now() if changed else stream.status_changed_at,
+        "retry_at": stream.retry_at if status == Status.FAILED else None,
+        "worker": "" if status == Status.STOPPED else stream.worker,
+        "failure_count": stream.failure_count,
+    }
+    if not Stream.objects.filter(pk=stream.pk, desired_version=stream.desired_version).update(**values):
+        logger.info("Stream %s: %s dropped, decided before a newer command", stream.pk, status)
+        return False
+    for field, value in values.items():
+        setattr(stream, field, value)
     if changed:
-        stream.status_changed_at = timezone.now()
-    Stream.objects.filter(pk=stream.pk).update(**{field: getattr(stream, field) for field in STATUS_FIELDS})
-    if changed:
-        message = status + (f": {stream.status_reason}" if stream.status_reason else "")
+        message = status + (f": {reason}" if reason else "")
         events.event_record(stream=stream, kind=StreamEvent.Kind.STATE, message=message, actor=actor)
         notify.status_changed(stream)
     return True

@@ -57,6 +57,44 @@ def live_stack(triton_url: str, assets_dir: Path, tmp_path_factory: pytest.TempP
     stack.stop()
 
 
+@pytest.fixture(autouse=True)
+def forget_stream_keys(request):
+    """In-process tests reuse stream ids (each test's database rolls back): a lease or dispatch ticket a test left
+    in this process's Redis database would make a later test's stream look held or queued. The live stacks use
+    other database numbers."""
+    yield
+    if "django_db_setup" not in request.fixturenames:
+        return
+    from streams import control
+
+    client = control.redis_client()
+    keys = list(client.scan_iter("streamvision:stream:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def clip(settings, tmp_path) -> str:
+    """A file a stream may use as its source (in an allowed media directory)."""
+    settings.STREAM_MEDIA_DIRS = [tmp_path]
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    return str(tmp_path / "clip.mp4")
+
+
+@pytest.fixture
+def user_with_role(django_user_model):
+    """A user in a role ("viewer", "operator", "admin"), or in none (role=None)."""
+    from accounts.services import user_set_role
+
+    def make(role: str | None, username: str = "") -> object:
+        user = django_user_model.objects.create_user(username or f"{role or 'norole'}-user", password="pw-123456")
+        if role is not None:
+            user_set_role(user=user, role=role)
+        return user
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}

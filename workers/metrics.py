@@ -91,7 +91,8 @@ class StreamMetrics:
                 at=round(time.time(), 3),
                 fps=round(self._window_frames / elapsed, 2),
                 inference_ms=round(1000 * self._window_inference_s / max(self._window_batches, 1), 2),
-                detections=self._detections,
+                # Counts of the latest frame, and none once frames stop: a dead camera shows no stale counts.
+                detections=self._detections if self._window_frames else {},
                 frames_total=self._frames_total,
                 inference_errors=self._errors,
                 last_error=self._last_error,

@@ -76,3 +76,11 @@ def observe(state: PipelineState, *, stall_limit_s: float) -> Observed:
     if state.inference_failing:
         return Observed(Status.RUNNING, f"inference failing: {state.inference_error}")
     return Observed(Status.RUNNING, "")
+
+
+def observe_outage(*, attempt: int, next_in_s: float, down_s: float, down_since: str, fail_after_s: float) -> Observed:
+    """A live source lost after it had run, reopened with a backoff: reconnecting with the attempt and the wait,
+    then failed once it has been down `fail_after_s` (the runner keeps trying, and runs again when it returns)."""
+    if down_s >= fail_after_s:
+        return Observed(Status.FAILED, f"source unreachable since {down_since}; retrying every {next_in_s:.0f} s")
+    return Observed(Status.RECONNECTING, f"attempt {attempt}, next in {next_in_s:.0f} s")

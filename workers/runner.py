@@ -27,6 +27,7 @@ from workers.lease import StreamLease
 from workers.metrics import StreamMetrics
 from workers.observe import PipelineWatch, observe
 from workers.pipeline import PipelineConfig, RunningPipeline
+from workers.reconnect import ReconnectPolicy, SourceOutage
 from workers.sources import video_reference
 from workers.stages import DetectsObjects, FrameInference, FrameSink, LiveSettings, Publishes
 
@@ -42,6 +43,7 @@ class Outcome(enum.Enum):
     RELEASE = "release"  # pinned to another queue: let a worker there take it
     LEASE_LOST = "lease-lost"  # presumed dead and replaced: another worker owns the stream now
     FAILED = "failed"  # the pipeline ended by itself (the source could not be opened, …)
+    SOURCE_LOST = "source-lost"  # a live source that had run was lost: reopen it after a backoff
 
 
 # --- Building a pipeline: the detector shared by a process, and the stages of one stream -------------------
@@ -105,6 +107,7 @@ class StreamRunner:
         annotator: FrameAnnotator,
         poll_s: float,
         stall_s: float,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         self._stream_id = stream_id
         self._worker = worker
@@ -115,6 +118,8 @@ class StreamRunner:
         self._poll_s = poll_s
         self._stall_s = stall_s
         self._failure_reason = ""
+        self._reconnect = reconnect or ReconnectPolicy()
+        self._outage: SourceOutage | None = None
 
     @classmethod
     def init(cls, stream_id: int, worker: str = "") -> "StreamRunner":
@@ -130,6 +135,7 @@ class StreamRunner:
             annotator=FrameAnnotator.init(jpeg_quality=settings.JPEG_QUALITY),
             poll_s=settings.STREAM_CONTROL_POLL_S,
             stall_s=settings.STREAM_STALL_S,
+            reconnect=ReconnectPolicy.from_settings(),
         )
 
     def run(self) -> None:
@@ -154,12 +160,15 @@ class StreamRunner:
             if stream is None or stream.desired_state == Desired.STOPPED:
                 return Outcome.STOP
             outcome = self._run_pipeline(stream)
+            if outcome is Outcome.SOURCE_LOST:
+                outcome = self._wait_to_reconnect()
             if outcome is not Outcome.RESTART:
                 return outcome
             logger.info("Stream %s: rebuilding its pipeline", self._stream_id)
 
     def _run_pipeline(self, stream: Stream) -> Outcome:
-        self._report(Status.STARTING, "")
+        if self._outage is None:  # reopening a lost source keeps showing the outage until frames come
+            self._report(Status.STARTING, "")
         detector = self._wait_for_detector(stream)
         if isinstance(detector, Outcome):
             return detector
@@ -220,14 +229,25 @@ class StreamRunner:
         return None
 
     def _watch(self, run: RunningPipeline) -> Outcome | None:
-        if run.watch.ended.is_set():
+        stall_limit_s = run.config.stall_limit_s(self._stall_s)
+        if self._outage is not None:
+            if self._outage.attempt_lost(run, time.monotonic(), stall_limit_s):
+                return Outcome.SOURCE_LOST
+            if run.metrics.frames_total == 0:
+                return None  # this attempt is still opening the source
+            self._source_back()
+        elif run.watch.ended.is_set():
             self._failure_reason = run.watch.last_error or "the video source ended"
             return Outcome.FAILED
         run.apply_pause()
-        observed = observe(run.state(time.monotonic()), stall_limit_s=run.config.stall_limit_s(self._stall_s))
+        observed = observe(run.state(time.monotonic()), stall_limit_s=stall_limit_s)
+        if observed.status == Status.RECONNECTING:
+            self._outage = SourceOutage(self._reconnect)
+            logger.warning("Stream %s: source lost (%s); reopening it with a backoff", self._stream_id, observed.reason)
+            run.metrics.record_reconnect()
+            self._store_counts(run.metrics.take_counts())  # this pipeline ends here: keep what it counted
+            return Outcome.SOURCE_LOST
         if observed != run.reported:
-            if observed.status == Status.RECONNECTING != getattr(run.reported, "status", None):
-                run.metrics.record_reconnect()
             run.reported = observed
             self._report(*observed)
         message = run.metrics.snapshot_if_due()
@@ -235,13 +255,36 @@ class StreamRunner:
             self._publish_metrics(message, run.metrics.take_counts())
         return None
 
+    def _wait_to_reconnect(self) -> Outcome:
+        """Wait out the outage's backoff (commands and the lease still followed), then rebuild: RESTART."""
+        wait_s = self._outage.next_attempt()
+        self._report(*self._outage.observed())
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            outcome = self._tick(None)
+            if outcome is not None:
+                return outcome
+        return Outcome.RESTART
+
+    def _source_back(self) -> None:
+        """Frames again after an outage; a stream shown failed passes through starting (the lifecycle's rule)."""
+        if self._outage.failed_shown:
+            self._report(Status.STARTING, "the source is back")
+        self._outage = None
+
     def _publish_metrics(self, message: MetricsMessage, counts: stream_counters.CounterDeltas) -> None:
         self._publisher.publish(stream_group(self._stream_id), dict(message))
         try:
             metrics_history.history_record(message=message)
-            stream_counters.counters_add(stream_id=self._stream_id, deltas=counts)
         except redis.RedisError as error:  # the charts' history may miss a point; the stream must not stop
             logger.warning("Stream %s: could not store its metrics: %s", self._stream_id, error)
+        self._store_counts(counts)
+
+    def _store_counts(self, counts: stream_counters.CounterDeltas) -> None:
+        try:
+            stream_counters.counters_add(stream_id=self._stream_id, deltas=counts)
+        except redis.RedisError as error:  # a scrape may miss some counts; the stream must not stop
+            logger.warning("Stream %s: could not store its counters: %s", self._stream_id, error)
 
     def _report_exit(self, outcome: Outcome) -> None:
         if outcome is Outcome.LEASE_LOST:

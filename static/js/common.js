@@ -4,6 +4,7 @@
 
 window.StreamVision = (() => {
   const CLOSE_UNAUTHENTICATED = 4401;
+  const CLOSE_FORBIDDEN = 4403; // logged in, but in no role that may watch: retrying cannot help
   const CLOSE_NOT_FOUND = 4404;
   const BACKOFF_MIN_MS = 1000;
   const BACKOFF_MAX_MS = 10000;
@@ -37,6 +38,14 @@ window.StreamVision = (() => {
     for (const form of root.querySelectorAll("form[data-control]")) {
       form.hidden = !shown[form.dataset.control];
     }
+  }
+
+  // Frames stopped (any status but running): the last picture must not pass for a live one. Blank the canvas
+  // so the placeholder shows, until a new frame arrives.
+  function clearPicture(canvas, box) {
+    if (box.dataset.hasFrame !== "true") return;
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    box.dataset.hasFrame = "false";
   }
 
   // What a video area says instead of (or over) the picture; null while frames should be shown.
@@ -183,6 +192,7 @@ window.StreamVision = (() => {
       this.ws = null;
       if (this.closed) return;
       if (event.code === CLOSE_UNAUTHENTICATED) return this.handlers.onAuth?.();
+      if (event.code === CLOSE_FORBIDDEN) return this.handlers.onConnection?.("forbidden");
       if (event.code === CLOSE_NOT_FOUND) return this.handlers.onGone?.();
       // A refused handshake reaches the browser only as code 1006: let the page ask the API why.
       if (!opened && this.handlers.shouldRetry && !(await this.handlers.shouldRetry())) return;
@@ -220,7 +230,7 @@ window.StreamVision = (() => {
   });
 
   return {
-    setStatus, setControls, placeholderText, retryDeadline, secondsUntil, goToLogin, getJson, postForm, isAuthFailure, socketUrl,
+    setStatus, setControls, clearPicture, placeholderText, retryDeadline, secondsUntil, goToLogin, getJson, postForm, isAuthFailure, socketUrl,
     FrameSocket, paintBlob, formatNumber,
   };
 })();

@@ -37,6 +37,10 @@
 
   function showStatus(message) {
     const changed = badge.dataset.status !== message.status;
+    if (message.status && message.status !== "running") {
+      SV.clearPicture(canvas, frameBox);
+      showDetections({});
+    }
     SV.setStatus(badge, message.status, message.reason);
     SV.setControls(page, { desired: message.desired_state, status: message.status });
     page.dataset.retryAt = SV.retryDeadline(message.retry_in_s);
@@ -50,6 +54,7 @@
       live: "Connected",
       reconnecting: `Disconnected. Reconnecting in ${Math.round((backoffMs || 0) / 1000)} s…`,
       gone: "This stream no longer exists.",
+      forbidden: "Your account may not watch streams: ask an admin for a role.",
     };
     connection.dataset.state = state;
     connectionText.textContent = texts[state] || state;
@@ -90,7 +95,8 @@
     errorsEl.classList.toggle("is-bad", errors > 0);
     document.getElementById("metric-last-error").textContent = metrics.last_error || "";
     document.getElementById("metric-last-error-box").hidden = !metrics.last_error;
-    showDetections(metrics.detections);
+    // Counts are of the latest frame: none while frames are not flowing (the charts keep the history).
+    showDetections(badge.dataset.status === "running" ? metrics.detections : {});
     charts.add(metrics);
   }
 
@@ -184,6 +190,7 @@
 
   function setupSettingsForm() {
     const form = document.getElementById("live-settings");
+    if (!form) return; // a viewer's page has no settings form
     const result = document.getElementById("live-settings-result");
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

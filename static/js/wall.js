@@ -60,6 +60,11 @@
   }
 
   function showStatus(tile, message) {
+    if (message.status && message.status !== "running") {
+      SV.clearPicture(tile.querySelector(".tile-frame"), tile.querySelector(".tile-video"));
+      tile.querySelector(".tile-detections").textContent = "–";
+      tile.querySelector(".tile-fps").textContent = "–";
+    }
     SV.setStatus(tile.querySelector(".status"), message.status, message.reason);
     SV.setControls(tile, { desired: message.desired_state, status: message.status });
     const placeholder = tile.querySelector(".tile-placeholder");
@@ -68,6 +73,7 @@
   }
 
   function showMetrics(tile, metrics) {
+    if (tile.querySelector(".status").dataset.status !== "running") return; // no frames: nothing is detected now
     tile.querySelector(".tile-fps").textContent = SV.formatNumber(metrics.fps, 1);
     const entries = Object.entries(metrics.detections || {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
     const total = entries.reduce((sum, [, n]) => sum + n, 0);

@@ -6,10 +6,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(client, django_user_model, settings, tmp_path):
+def api(client, user_with_role, settings, tmp_path):
     settings.STREAM_MEDIA_DIRS = [tmp_path]
-    user = django_user_model.objects.create_user("op", password="pw-123456")
-    client.force_login(user)
+    client.force_login(user_with_role("admin", "op"))
     return client
 
 
@@ -71,10 +70,10 @@ def test_schema_lists_every_lifecycle_command(api):
     assert "/api/streams/bulk/" in paths and "/api/workers/" in paths
 
 
-def test_a_script_trades_a_password_for_a_token_and_uses_it(client, django_user_model):
-    """GIVEN a user WHEN a script posts its credentials to /api/token/ THEN the token authenticates API calls,
+def test_a_script_trades_a_password_for_a_token_and_uses_it(client, user_with_role):
+    """GIVEN a viewer WHEN a script posts its credentials to /api/token/ THEN the token authenticates API calls,
     and a wrong password gets no token."""
-    django_user_model.objects.create_user("script", password="pw-123456")
+    user_with_role("viewer", "script")
     assert client.post("/api/token/", {"username": "script", "password": "wrong"}).status_code == 400
     token = client.post("/api/token/", {"username": "script", "password": "pw-123456"}).json()["token"]
     assert client.get("/api/streams/").status_code in (401, 403)

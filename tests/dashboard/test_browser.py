@@ -91,7 +91,7 @@ def test_a_stream_added_in_one_browser_appears_live_on_anothers_wall(new_context
     """GIVEN two operators, each in their own browser context, the second watching the wall
     WHEN the first adds a stream, then the second stops it from its tile, then it is deleted through the API
     THEN its tile appears on the second wall without a reload and shows live frames, fps and detections,
-    then the "Stopped" placeholder, then disappears."""
+    then the "Stopped" placeholder with no picture or counts left, then disappears."""
     wall = _logged_in_page(new_context, live_stack)
     adder = _logged_in_page(new_context, live_stack)
     expect(_tile(wall, stream_name)).to_have_count(0)
@@ -120,6 +120,9 @@ def test_a_stream_added_in_one_browser_appears_live_on_anothers_wall(new_context
     expect(tile.locator(".status")).to_have_attribute("data-status", "stopped", timeout=STOP_TIMEOUT_MS)
     expect(tile.locator(".tile-placeholder")).to_have_text("Stopped")
     expect(tile.locator(".tile-placeholder")).to_be_visible()
+    # No frames, no stale picture or counts (issue 13, finding 6): the tile says so instead.
+    expect(tile.locator(".tile-video")).to_have_attribute("data-has-frame", "false")
+    expect(tile.locator(".tile-detections")).to_have_text("–")
 
     stream_id = int(tile.get_attribute("data-stream-id"))
     assert live_stack.api("DELETE", f"/api/streams/{stream_id}/").status == 204

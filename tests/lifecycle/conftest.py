@@ -48,6 +48,8 @@ def lifecycle_stack(
         workers={},
     )
     stack.env["GPU_QUEUE"] = f"gpu-{stack.env['STREAMS_QUEUE']}"
+    # A lost camera shows failed after 5 s here (5 minutes by default), reopened at most every 2 s meanwhile.
+    stack.env.update(STREAM_SOURCE_FAIL_AFTER_S="5", STREAM_RECONNECT_MAX_S="2")
     stack.start_worker("w1", concurrency=7)
     stack.start_worker("w2", concurrency=5, queues=[stack.env["STREAMS_QUEUE"], stack.env["GPU_QUEUE"]])
     wait_until(lambda: len(stack.api("GET", "/api/workers/").body) == 2, timeout=90, interval=0.2,

@@ -13,13 +13,6 @@ from streams.models import Stream
 
 
 @pytest.fixture
-def clip(settings, tmp_path) -> str:
-    settings.STREAM_MEDIA_DIRS = [tmp_path]
-    (tmp_path / "clip.mp4").write_bytes(b"x")
-    return str(tmp_path / "clip.mp4")
-
-
-@pytest.fixture
 def dispatched(monkeypatch) -> list[tuple[int, str]]:
     """The Celery broker is real elsewhere; here we only record which streams the reconciler queued."""
     queued: list[tuple[int, str]] = []

@@ -14,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from accounts.roles import Role
+from accounts.services import user_set_role
 from catalog import services as catalog_services
 from dashboard.secret_key import secret_key_ensure
 from streams import demo, reconciler, status
@@ -53,7 +55,8 @@ class Command(BaseCommand):
         user = users.objects.filter(username=username).first()
         if user is None:
             shown = password or secrets.token_urlsafe(12)
-            users.objects.create_superuser(username=username, email="", password=shown)
+            user = users.objects.create_superuser(username=username, email="", password=shown)
+            user_set_role(user=user, role=Role.ADMIN)
             return shown
         if password:
             user.set_password(password)
