@@ -10,7 +10,8 @@ import hmac
 import logging
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -20,6 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from accounts.roles import Role, has_role
+from dashboard.access import refusal
 from streams import metrics_history, selectors, stream_counters, supervision
 from streams.models import Stream
 from yolo_triton.admin import host_port
@@ -30,8 +33,8 @@ STREAM_LABELS = ["stream", "name"]
 
 
 def can_read_metrics(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Who may read /metrics in a browser session: one rule, swapped for a role check when roles arrive."""
-    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+    """Who may read /metrics in a browser session: admins."""
+    return has_role(user, Role.ADMIN)
 
 
 def _refusal(request: HttpRequest) -> HttpResponse | None:
@@ -43,28 +46,36 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
     if can_read_metrics(request.user):
         return None
     if request.user.is_authenticated or given:
-        return HttpResponse("Not allowed to read metrics.\n", status=403, content_type="text/plain")
+        message = refusal(request.user, Role.ADMIN) if request.user.is_authenticated else "Wrong scrape token."
+        return HttpResponse(message + "\n", status=403, content_type="text/plain")
     response = HttpResponse("Log in as an admin, or send the scrape token.\n", status=401, content_type="text/plain")
     response["WWW-Authenticate"] = 'Bearer realm="metrics"'
     return response
 
 
+def _admin_or_token(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Outermost: an admin's session or the scrape token (a scraper has no session, so no login redirect)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        return _refusal(request) or view(request)
+
+    wrapped.required_role = Role.ADMIN  # what the role matrix (tests/dashboard/test_roles.py) reads
+    return wrapped
+
+
+@_admin_or_token
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    refused = _refusal(request)
-    if refused is not None:
-        return refused
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ProductCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
+@_admin_or_token
 @require_GET
 def triton_metrics(request: HttpRequest) -> HttpResponse:
     """Triton's own Prometheus text (nv_inference_*, nv_cpu_*/nv_gpu_*), relayed as it is."""
-    refused = _refusal(request)
-    if refused is not None:
-        return refused
     url = triton_metrics_url()
     if not url:
         return HttpResponse("No Triton configured (TRITON_URL).\n", status=503, content_type="text/plain")

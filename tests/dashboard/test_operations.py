@@ -55,7 +55,7 @@ def test_process_card_shows_a_failing_child_with_its_last_error(admin_client):
     assert 'data-process="web" data-state="failing"' in page and "address already in use" in page
 
 
-def test_metrics_are_refused_to_anyone_but_admins_and_the_scrape_token(client, admin_client, django_user_model,
+def test_metrics_are_refused_to_anyone_but_admins_and_the_scrape_token(client, admin_client, user_with_role,
                                                                        settings):  # fmt: skip
     """GIVEN a scrape token WHEN /metrics is asked anonymously, by a non-admin, with a wrong token, with the
     token and by an admin THEN 401, 403, 403, 200 and 200."""
@@ -64,7 +64,7 @@ def test_metrics_are_refused_to_anyone_but_admins_and_the_scrape_token(client, a
     anonymous = client.get(url)
     wrong = client.get(url, HTTP_AUTHORIZATION="Bearer nope")
     scraper = client.get(url, HTTP_AUTHORIZATION="Bearer s3cret-token")
-    client.force_login(django_user_model.objects.create_user("viewer", password="pw-123456789"))
+    client.force_login(user_with_role("operator"))
     viewer = client.get(url)
 
     assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"].startswith("Bearer")

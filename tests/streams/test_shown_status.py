@@ -28,10 +28,10 @@ def test_a_held_stream_without_a_lease_is_shown_starting_and_one_with_a_lease_as
     assert Stream.objects.get(pk=lost.pk).status == Status.RUNNING
 
 
-def test_the_api_shows_the_lost_stream_as_starting(make_stream, client, django_user_model):
+def test_the_api_shows_the_lost_stream_as_starting(make_stream, client, user_with_role):
     """GIVEN a stream stored as running whose lease is gone WHEN the API is read THEN it says starting."""
     stream = make_stream(status=Status.RUNNING, desired_state="running", worker="w")
-    client.force_login(django_user_model.objects.create_user("u", password="pw-123456789"))
+    client.force_login(user_with_role("viewer"))
 
     body = client.get(f"/api/streams/{stream.pk}/").json()
 
