@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from streams import control, events, lifecycle, notify
+from streams import control, events, lifecycle, notify, signals
 from streams.models import Stream, StreamEvent
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def stream_set_status(*, stream: Stream, status: str, reason: str = "", actor: s
     if not lifecycle.can_move(stream.status, status):
         logger.warning("Stream %s: refused move %s -> %s", stream.pk, stream.status, status)
         return False
+    previous = stream.status
     changed = (stream.status, stream.status_reason) != (status, reason[:500])
     stream.status, stream.status_reason = status, reason[:500]
     if status != Status.FAILED:
@@ -39,12 +40,25 @@ def stream_set_status(*, stream: Stream, status: str, reason: str = "", actor: s
         stream.worker = ""
     if changed:
         stream.status_changed_at = timezone.now()
-    Stream.objects.filter(pk=stream.pk).update(**{field: getattr(stream, field) for field in STATUS_FIELDS})
-    if changed:
-        message = status + (f": {stream.status_reason}" if stream.status_reason else "")
-        events.event_record(stream=stream, kind=StreamEvent.Kind.STATE, message=message, actor=actor)
-        notify.status_changed(stream)
+    with transaction.atomic():  # the hook's rows (events, their outbox) commit with the status, or not at all
+        Stream.objects.filter(pk=stream.pk).update(**{field: getattr(stream, field) for field in STATUS_FIELDS})
+        if changed:
+            message = status + (f": {stream.status_reason}" if stream.status_reason else "")
+            events.event_record(stream=stream, kind=StreamEvent.Kind.STATE, message=message, actor=actor)
+            notify.status_changed(stream)
+        if previous != status:
+            _send_status_changed(stream, previous, status, stream.status_reason)
     return True
+
+
+def _send_status_changed(stream: Stream, previous: str, status: str, reason: str) -> None:
+    """Tell the hook's receivers (streams.signals), inside the status write's transaction."""
+    results = signals.status_changed.send_robust(
+        sender=Stream, stream=stream, previous=previous, status=status, reason=reason
+    )
+    for receiver, result in results:
+        if isinstance(result, Exception):
+            logger.error("Stream %s: status hook %s failed: %s", stream.pk, receiver, result)
 
 
 def stream_report_status(*, stream_id: int, holder: str, status: str, reason: str = "", worker: str = "") -> bool:
