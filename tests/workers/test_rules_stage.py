@@ -19,7 +19,7 @@ from workers.rules_stage import RulesStage
 from workers.stages import FrameSink, LiveSettings
 
 pytestmark = pytest.mark.django_db
-T0 = datetime.datetime(2026, 3, 1, 12, 0, 0)
+T0 = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.UTC)
 
 
 class FakeTracker:
@@ -71,7 +71,7 @@ def test_a_tracked_person_in_view_makes_one_event_with_a_snapshot_and_its_messag
     assert metrics.last_error == ""  # no stage failed
     events = list(Event.objects.order_by("tracker_id"))
     assert [(e.tracker_id, e.ended_at is not None) for e in events] == [(1, True), (2, True)]
-    assert events[0].started_at == T0.replace(tzinfo=datetime.UTC)
+    assert events[0].started_at == T0
     assert round((events[0].ended_at - events[0].started_at).total_seconds(), 1) == 2.9
     for event in events:
         image = cv2.imread(str(snapshots.media_path(event.snapshot)))
