@@ -19,6 +19,7 @@ urlpatterns = [
     path("streams/<int:pk>/resume/", views.stream_command, {"command": "resume"}, name="stream-resume"),
     path("streams/<int:pk>/restart/", views.stream_command, {"command": "restart"}, name="stream-restart"),
     path("streams/<int:pk>/delete/", views.stream_delete, name="stream-delete"),
+    path("events/", include("dashboard.events_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     # Namespaced: the API router's names ("stream-list", "stream-detail") would otherwise shadow the pages'.

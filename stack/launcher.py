@@ -95,6 +95,9 @@ class Launcher:
             control_command(schedule=Path(settings.VAR_DIR) / "celerybeat-schedule"),
             env=env, cwd=BASE_DIR, log_path=self.log_dir / "control.log",
         )
+        self.children["deliver"] = spawn(
+            deliver_command(), env=env, cwd=BASE_DIR, log_path=self.log_dir / "deliver.log"
+        )
         self.children["web"] = spawn(web_command(), env=env, cwd=BASE_DIR, log_path=self.log_dir / "web.log")
         wait_until(self._web_answers, timeout=60, what="the web server")
 
@@ -165,6 +168,11 @@ def control_command(*, schedule: Path, queue: str | None = None, name: str = "co
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--loglevel", settings.LOG_LEVEL,
     ]
+
+
+def deliver_command(*, name: str = "") -> list[str]:
+    """The deliverer (events.deliverer): webhooks and MQTT from the outbox; any number may run."""
+    return [sys.executable, str(BASE_DIR / "manage.py"), "deliver", *(["--name", name] if name else [])]
 
 
 def web_command(*, host: str | None = None, port: int | None = None) -> list[str]:

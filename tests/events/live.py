@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -41,7 +40,9 @@ class DelivererProcess:
     proc: subprocess.Popen | None = None
 
     def start(self) -> "DelivererProcess":
-        command = [sys.executable, str(ROOT / "manage.py"), "deliver", "--name", f"deliver-test-{time.time():.0f}"]
+        from stack.launcher import deliver_command
+
+        command = deliver_command(name=f"deliver-test-{time.time():.0f}")
         self.proc = spawn(command, env=self.env, cwd=ROOT, log_path=self.log_path)
         return self
 
