@@ -25,6 +25,8 @@ from tests.events.receiver import Receiver
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 OUTAGE_S = 120.0
+# Latency samples taken before and after the outage (each); docs/events.md's figures ran with 20.
+SAMPLES = int(os.environ.get("EVENTS_LATENCY_SAMPLES", "4"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -78,7 +80,8 @@ def test_two_minutes_of_receiver_outage_lose_nothing_and_keep_each_streams_order
     for stream_id in streams:
         live_stack.wait_for_status(stream_id, "running", timeout=60)
     before = time.time()
-    eventually(lambda: len(_latencies(receiver, before, time.time())) >= 4, timeout=30, what="events while up")
+    eventually(lambda: len(_latencies(receiver, before, time.time())) >= SAMPLES, timeout=8 * SAMPLES,
+               what="events while up")  # fmt: skip
     up_latency = _latencies(receiver, before, time.time())
     receiver.stop()
     down_at = time.time()
@@ -91,7 +94,8 @@ def test_two_minutes_of_receiver_outage_lose_nothing_and_keep_each_streams_order
                what="the backlog delivered")  # fmt: skip
     drained_s = time.time() - back_at
     after = time.time()
-    eventually(lambda: len(_latencies(receiver, after, time.time())) >= 4, timeout=30, what="events after the outage")
+    eventually(lambda: len(_latencies(receiver, after, time.time())) >= SAMPLES, timeout=8 * SAMPLES,
+               what="events after the outage")  # fmt: skip
     late_latency = _latencies(receiver, after, time.time())
     for stream_id in streams:
         live_stack.api("POST", f"/api/streams/{stream_id}/stop/")
@@ -123,7 +127,6 @@ def test_two_minutes_of_receiver_outage_lose_nothing_and_keep_each_streams_order
     }
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "events-delivery.json").write_text(json.dumps(figures, indent=2))
-    print(json.dumps(figures), file=os.sys.stderr)
     assert figures["latency_p95_ms"] < 3000, figures
 
 
