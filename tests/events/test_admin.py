@@ -50,5 +50,6 @@ def test_replay_and_acknowledge_actions(admin_client, make_event):
     admin_client.post(reverse("admin:events_delivery_changelist"),
                       {"action": "replay", "_selected_action": [delivery.pk]})  # fmt: skip
     assert Delivery.objects.filter(replay_of=delivery, message=delivery.message).count() == 1
-    admin_client.post(reverse("admin:events_event_changelist"), {"action": "acknowledge", "_selected_action": [event.pk]})
+    admin_client.post(reverse("admin:events_event_changelist"),
+                      {"action": "acknowledge", "_selected_action": [event.pk]})  # fmt: skip
     assert Event.objects.get(pk=event.pk).acknowledged_by == "admin"
