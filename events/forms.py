@@ -8,6 +8,7 @@ from streams.forms import ClassNamesField
 from streams.models import Stream
 
 LOCAL_TIME = {"type": "datetime-local"}
+CLASS_INPUT = {"placeholder": "any class", "list": "class-names"}  # the page's datalist: classes seen so far
 
 
 class RuleForm(forms.ModelForm):
@@ -57,6 +58,6 @@ class EventFilterForm(forms.Form):
 
     stream = forms.ModelChoiceField(Stream.objects.order_by("name"), required=False, empty_label="all streams")
     rule = forms.ModelChoiceField(Rule.objects.select_related("stream"), required=False, empty_label="all rules")
-    label = forms.CharField(required=False, label="Class", widget=forms.TextInput(attrs={"placeholder": "any class"}))
+    label = forms.CharField(required=False, label="Class", widget=forms.TextInput(attrs=CLASS_INPUT))
     since = forms.DateTimeField(required=False, label="From", widget=forms.DateTimeInput(attrs=LOCAL_TIME))
     until = forms.DateTimeField(required=False, label="To", widget=forms.DateTimeInput(attrs=LOCAL_TIME))

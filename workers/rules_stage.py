@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Self
 
+from django import db
 from django.conf import settings
 
 from events import selectors
@@ -33,6 +34,7 @@ def object_rule(rule: Rule) -> ObjectRule:
 
 
 def load_object_rules(stream_id: int) -> list[ObjectRule]:
+    db.close_old_connections()  # the sink's thread lives for days: drop a connection the database closed
     return [object_rule(rule) for rule in selectors.rules_for_pipeline(stream_id=stream_id)]
 
 
