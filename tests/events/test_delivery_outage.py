@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 OUTAGE_S = 120.0
 # Latency samples taken before and after the outage (each); docs/events.md's figures ran with 20.
-SAMPLES = int(os.environ.get("EVENTS_LATENCY_SAMPLES", "4"))
+SAMPLES = int(os.environ.get("EVENTS_LATENCY_SAMPLES", "3"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
