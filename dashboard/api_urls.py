@@ -6,6 +6,8 @@ from accounts.roles import Role
 from dashboard.access import RolePermission
 from dashboard.api import StreamViewSet, WorkerViewSet
 from dashboard.auth_views import ThrottledTokenView
+from dashboard.events_api import EventViewSet, RuleViewSet
+from dashboard.webhooks_api import DeliveryViewSet, EndpointViewSet
 
 
 class ApiRootView(DefaultRouter.APIRootView):
@@ -18,6 +20,10 @@ router = DefaultRouter(trailing_slash=True)
 router.APIRootView = ApiRootView
 router.register("streams", StreamViewSet, basename="stream")
 router.register("workers", WorkerViewSet, basename="worker")
+router.register("event-rules", RuleViewSet, basename="event-rule")
+router.register("events", EventViewSet, basename="event")
+router.register("webhooks", EndpointViewSet, basename="webhook")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
 
 
 class SchemaView(SpectacularAPIView):

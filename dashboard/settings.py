@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "axes", "accounts",
     "streams",
     "catalog",
+    "events",
     "dashboard",
 ]
 
@@ -305,3 +306,6 @@ LOGGING = {
         "axes": {"level": "WARNING"},  # every login at INFO; lockouts are warnings (and in the event log)
     },
 }
+
+# --- Events and delivery: their own module (docs/events.md), read the same way --------------------------
+from dashboard.settings_events import *  # noqa: E402, F403

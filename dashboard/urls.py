@@ -26,6 +26,7 @@ urlpatterns = [
     path("streams/<int:pk>/resume/", views.stream_command, {"command": "resume"}, name="stream-resume"),
     path("streams/<int:pk>/restart/", views.stream_command, {"command": "restart"}, name="stream-restart"),
     path("streams/<int:pk>/delete/", views.stream_delete, name="stream-delete"),
+    path("events/", include("dashboard.events_urls")),
     # Django's own account pages, each with its role (no password reset: the product sends no e-mail).
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", role_required(PUBLIC)(auth_views.LogoutView.as_view()), name="logout"),

@@ -1,8 +1,11 @@
 """The command line of each Celery and web process the launcher runs (and the tests, and deploy/'s units)."""
 
 import sys
+from pathlib import Path
 
 from django.conf import settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def worker_command(
@@ -46,3 +49,8 @@ def web_command(*, host: str | None = None, port: int | None = None) -> list[str
 def worker_node_name() -> str:
     """This host's stream worker node (Celery's `-n`), also the prefix of the leases its pool processes hold."""
     return settings.WORKER_NAME or f"streams@{settings.NODE_HOST}"
+
+
+def deliver_command(*, name: str = "") -> list[str]:
+    """The deliverer (events.deliverer): webhooks and MQTT from the outbox; any number may run."""
+    return [sys.executable, str(BASE_DIR / "manage.py"), "deliver", *(["--name", name] if name else [])]

@@ -11,7 +11,7 @@ from stack import commands
 ROLE_PROCESSES: dict[str, tuple[str, ...]] = {
     "triton": ("triton",),  # the embedded tritonserver (CPU); GPU hosts run NGC Triton instead (deploy/)
     "worker": ("worker",),  # stream worker node: WORKER_QUEUES, WORKER_CONCURRENCY, WORKER_NAME
-    "control": ("control", "beat"),  # reconciler: its one-slot worker, and beat (one holds the lock)
+    "control": ("control", "beat", "deliver"),  # reconciler (one-slot worker; beat, one holds the lock); deliverer
     "web": ("web",),  # Daphne: pages, API, WebSockets, /metrics
 }
 ROLES = tuple(ROLE_PROCESSES)
@@ -21,6 +21,7 @@ PROCESSES: dict[str, Callable[[], list[str]]] = {
     "worker": commands.worker_command,
     "control": commands.control_command,
     "beat": commands.beat_command,
+    "deliver": commands.deliver_command,
     "web": commands.web_command,
 }
 # Celery's warm shutdown waits for the stream tasks, which never end by themselves: a cold one ends them.

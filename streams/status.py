@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from streams import control, events, lifecycle, notify
+from streams import control, events, lifecycle, notify, signals
 from streams.models import Stream, StreamEvent
 
 logger = logging.getLogger(__name__)
@@ -39,16 +39,29 @@ def stream_set_status(*, stream: Stream, status: str, reason: str = "", actor: s
         "worker": "" if status == Status.STOPPED else stream.worker,
         "failure_count": stream.failure_count,
     }
-    if not Stream.objects.filter(pk=stream.pk, desired_version=stream.desired_version).update(**values):
-        logger.info("Stream %s: %s dropped, decided before a newer command", stream.pk, status)
-        return False
-    for field, value in values.items():
-        setattr(stream, field, value)
-    if changed:
-        message = status + (f": {reason}" if reason else "")
-        events.event_record(stream=stream, kind=StreamEvent.Kind.STATE, message=message, actor=actor)
-        notify.status_changed(stream)
+    previous = stream.status
+    with transaction.atomic():  # the hook's rows (events, their outbox) commit with the status, or not at all
+        if not Stream.objects.filter(pk=stream.pk, desired_version=stream.desired_version).update(**values):
+            logger.info("Stream %s: %s dropped, decided before a newer command", stream.pk, status)
+            return False
+        for field, value in values.items():
+            setattr(stream, field, value)
+        if changed:
+            message = status + (f": {reason}" if reason else "")
+            events.event_record(stream=stream, kind=StreamEvent.Kind.STATE, message=message, actor=actor)
+            notify.status_changed(stream)
+        if previous != status:
+            _send_status_changed(stream, previous, status, reason)
     return True
+
+
+def _send_status_changed(stream: Stream, previous: str, status: str, reason: str) -> None:
+    """Tell the hook's receivers (streams.signals), inside the status write's transaction."""
+    try:
+        with transaction.atomic():  # a savepoint: a failing receiver's rows go, the status change stays
+            signals.status_changed.send(sender=Stream, stream=stream, previous=previous, status=status, reason=reason)
+    except Exception:  # noqa: BLE001 - a hook must never undo or fail a state change
+        logger.exception("Stream %s: a status hook failed", stream.pk)
 
 
 def stream_report_status(*, stream_id: int, holder: str, status: str, reason: str = "", worker: str = "") -> bool:

@@ -8,6 +8,7 @@ import pytest
 from tests.stackutil import LiveStack, start_live_stack
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["tests.events.fixtures"]  # streams with rules and events, for the events and dashboard tests
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",

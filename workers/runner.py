@@ -28,6 +28,7 @@ from workers.metrics import StreamMetrics
 from workers.observe import PipelineWatch, observe
 from workers.pipeline import PipelineConfig, RunningPipeline
 from workers.reconnect import ReconnectPolicy, SourceOutage
+from workers.rules_stage import RulesStage
 from workers.sources import video_reference
 from workers.stages import DetectsObjects, FrameInference, FrameSink, LiveSettings, Publishes
 
@@ -72,9 +73,9 @@ def build_pipeline(
     metrics = StreamMetrics(stream.pk, origin=origin)
     watch = PipelineWatch()
     live = LiveSettings(confidence=stream.confidence, iou=settings.NMS_IOU, classes=frozenset(stream.classes))
-    sink = FrameSink.init(
-        stream_id=stream.pk, origin=origin, annotator=annotator, publisher=publisher, metrics=metrics, live=live
-    )
+    rules = RulesStage.init(stream_id=stream.pk, origin=origin)  # events: after publish, off the viewers' path
+    sink = FrameSink.init(stream_id=stream.pk, origin=origin, annotator=annotator, publisher=publisher,
+                          metrics=metrics, live=live, after=(rules,))  # fmt: skip
     pipeline = InferencePipeline.init_with_custom_logic(
         video_reference=video_reference(stream.source),
         on_video_frame=FrameInference(detector, metrics, live),
