@@ -11,6 +11,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.roles import Role
 from dashboard.api import _actor, _as_drf_error
 from events import outbox, selectors, services, snapshots
 from events.models import Event, Rule
@@ -54,6 +55,8 @@ class Pages(LimitOffsetPagination):
 
 
 class RuleViewSet(viewsets.ModelViewSet):
+    action_roles = {**dict.fromkeys(("list", "retrieve"), Role.VIEWER),
+                    **dict.fromkeys(("create", "update", "partial_update", "destroy"), Role.ADMIN)}  # fmt: skip
     """A stream's rules (`?stream=<id>`). Object rules: classes, minimum score, minimum duration, cooldown."""
 
     serializer_class = RuleSerializer
@@ -90,6 +93,8 @@ FILTERS = [
 
 @extend_schema(parameters=FILTERS)
 class EventViewSet(viewsets.ReadOnlyModelViewSet):
+    action_roles = {**dict.fromkeys(("list", "retrieve", "snapshot", "thumbnail"), Role.VIEWER),
+                    "acknowledge": Role.OPERATOR}  # fmt: skip
     """Events newest first, filtered by stream, rule, class (`class`), start time (`since`, `until`) and
     whether they are still going on (`active`)."""
 

@@ -6,15 +6,18 @@ import json
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from dashboard.consumers import CLOSE_UNAUTHENTICATED, _is_authenticated
+from accounts.roles import Role
+from dashboard.consumers import refused
 from events.messages import EVENTS_GROUP, EventChangedMessage
 
 
 class EventsConsumer(AsyncWebsocketConsumer):
+    required_role = Role.VIEWER
+
     async def connect(self) -> None:
         self.joined = False
-        if not _is_authenticated(self.scope):
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        if (code := await refused(self)) is not None:
+            await self.close(code=code)
             return
         await self.channel_layer.group_add(EVENTS_GROUP, self.channel_name)
         self.joined = True

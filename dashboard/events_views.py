@@ -2,13 +2,14 @@
 acknowledgement, and the rules pages. Reads go through events.selectors, writes through events.services."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import Role
+from dashboard.access import role_required
 from dashboard.views import _actor, _add_errors
 from events import selectors, services
 from events.forms import EventFilterForm, RuleForm
@@ -17,7 +18,7 @@ from events.models import Event, Rule
 PAGE_SIZE = 25
 
 
-@login_required
+@role_required(Role.VIEWER)
 @require_GET
 def event_list(request: HttpRequest) -> HttpResponse:
     """The timeline; `?fragment=1` is the part events.js reloads when an event changes."""
@@ -35,13 +36,13 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@role_required(Role.VIEWER)
 @require_GET
 def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     return render(request, "events/event_detail.html", {"event": _get_event(event_id)})
 
 
-@login_required
+@role_required(Role.OPERATOR)
 @require_POST
 def event_acknowledge(request: HttpRequest, event_id: str) -> HttpResponse:
     event = services.event_acknowledge(event=_get_event(event_id), actor=_actor(request))
@@ -49,7 +50,7 @@ def event_acknowledge(request: HttpRequest, event_id: str) -> HttpResponse:
     return redirect("event-detail", event_id=event.pk)
 
 
-@login_required
+@role_required(Role.VIEWER)
 @require_GET
 def stream_recent_events(request: HttpRequest, pk: int) -> HttpResponse:
     """The stream page's recent events, reloaded in place by events.js."""
@@ -67,7 +68,7 @@ def _get_event(event_id: str) -> Event:
     return event
 
 
-@login_required
+@role_required(Role.VIEWER)
 @require_GET
 def rule_list(request: HttpRequest) -> HttpResponse:
     stream_id = request.GET.get("stream")
@@ -75,7 +76,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     return render(request, "events/rules.html", {"rules": rules})
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def rule_create(request: HttpRequest) -> HttpResponse:
     initial = {"stream": request.GET.get("stream")} if request.GET.get("stream") else None
@@ -88,7 +89,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
     return render(request, "events/rule_form.html", {"form": form, "rule": None})
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rule = _get_rule(pk)
@@ -99,7 +100,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "events/rule_form.html", {"form": form, "rule": rule})
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_POST
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = _get_rule(pk)

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.roles import Role, has_role
 from dashboard.api import _actor, _as_drf_error
 from dashboard.events_api import Pages
 from events import endpoints, selectors
@@ -55,6 +56,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class EndpointViewSet(viewsets.ModelViewSet):
+    required_role = Role.ADMIN  # endpoint URLs can be secrets themselves (chat webhooks): admins only
     """Webhook endpoints (Standard Webhooks: signed with the endpoint's secret, retried until delivered)."""
 
     serializer_class = EndpointSerializer
@@ -70,7 +72,7 @@ class EndpointViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         try:
             endpoint, secret = endpoints.endpoint_create(
-                is_admin=request.user.is_superuser, actor=_actor(request), **serializer.validated_data
+                is_admin=has_role(request.user, Role.ADMIN), actor=_actor(request), **serializer.validated_data
             )
         except DjangoValidationError as error:
             raise _as_drf_error(error) from None
@@ -79,7 +81,8 @@ class EndpointViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer: EndpointSerializer) -> None:
         try:
             serializer.instance = endpoints.endpoint_update(
-                endpoint=serializer.instance, is_admin=self.request.user.is_superuser, actor=_actor(self.request),
+                endpoint=serializer.instance, is_admin=has_role(self.request.user, Role.ADMIN),
+                actor=_actor(self.request),
                 **serializer.validated_data,
             )
         except DjangoValidationError as error:
@@ -114,6 +117,7 @@ class EndpointViewSet(viewsets.ModelViewSet):
 
 
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+    required_role = Role.ADMIN
     """Deliveries of one endpoint (`?endpoint=<id>`) in message order, and `replay`."""
 
     serializer_class = DeliverySerializer

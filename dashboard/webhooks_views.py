@@ -2,23 +2,24 @@
 each endpoint's delivery log, "Send test event", "Replay", enable/disable. Writes go through events.endpoints."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import Role, has_role
+from dashboard.access import role_required
 from dashboard.views import _actor, _add_errors
 from events import endpoints, selectors
 from events.forms import EndpointForm
 from events.models import WebhookEndpoint
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def webhook_list(request: HttpRequest) -> HttpResponse:
     """The endpoints, and the form that adds one; after a create, the new secret, this once."""
-    is_admin = request.user.is_superuser
+    is_admin = has_role(request.user, Role.ADMIN)
     form = EndpointForm(request.POST if request.method == "POST" else None, is_admin=is_admin)
     if form.is_bound and form.is_valid():
         try:
@@ -30,7 +31,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     return render(request, "events/webhooks.html", {"form": form, "endpoints": selectors.endpoint_list()})
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_GET
 def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _get(pk)
@@ -38,7 +39,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "events/webhook_detail.html", context)
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_POST
 def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -50,7 +51,7 @@ def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("webhook-detail", pk=pk)
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_POST
 def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _get(pk)
@@ -58,18 +59,18 @@ def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     return _secret_page(request, endpoint, secret, "rotated")
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_POST
 def webhook_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _get(pk)
     enable = not endpoint.enabled
-    endpoints.endpoint_update(endpoint=endpoint, is_admin=request.user.is_superuser, actor=_actor(request),
+    endpoints.endpoint_update(endpoint=endpoint, is_admin=has_role(request.user, Role.ADMIN), actor=_actor(request),
                               enabled=enable)  # fmt: skip
     messages.success(request, f"Endpoint {'enabled' if enable else 'disabled'}.")
     return redirect("webhook-detail", pk=pk)
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_POST
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _get(pk)
@@ -78,7 +79,7 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("webhooks")
 
 
-@login_required
+@role_required(Role.ADMIN)
 @require_POST
 def delivery_replay(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = selectors.delivery_get(delivery_id=pk)

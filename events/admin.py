@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from accounts.roles import Role, has_role
 from events import endpoints, services
 from events.models import Delivery, DeliveryAttempt, Event, OutboxMessage, Rule, StreamOutage, WebhookEndpoint
 
@@ -67,11 +68,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     actions = ("rotate_secret", "send_test_event")
 
     def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201
-        return (*self.readonly_fields, *(() if request.user.is_superuser else ("allow_private",)))
+        return (*self.readonly_fields, *(() if has_role(request.user, Role.ADMIN) else ("allow_private",)))
 
     def save_model(self, request, obj, form, change) -> None:  # noqa: ANN001
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
-        is_admin, actor = request.user.is_superuser, request.user.get_username()
+        is_admin, actor = has_role(request.user, Role.ADMIN), request.user.get_username()
         if change:
             endpoints.endpoint_update(endpoint=WebhookEndpoint.objects.get(pk=obj.pk), is_admin=is_admin, actor=actor,
                                       **fields)  # fmt: skip

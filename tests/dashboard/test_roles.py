@@ -3,10 +3,12 @@ included) and every WebSocket route declares the role it needs, and answers each
 endpoint × no role, viewer, operator, admin (and anonymous)."""
 
 import re
+import uuid
 
 import pytest
 from django.contrib.auth.models import Group
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import UUIDConverter
 
 from accounts.roles import Role
 from dashboard.access import PUBLIC, endpoint_role
@@ -75,11 +77,17 @@ def callers(client, django_user_model, monkeypatch):
 
 
 def _url(name: str, pattern: URLPattern, stream_id: int) -> str:
+    converters = getattr(pattern.pattern, "converters", {})
     kwargs = {key: stream_id if re.search(r"pk|id$", key) else "1" for key in pattern.pattern.regex.groupindex}
+    kwargs |= {key: uuid.UUID(int=1) for key, conv in converters.items() if isinstance(conv, UUIDConverter)}
     kwargs.pop("command", None)  # given by the pattern itself (stream-start, ...)
     if name == "api-not-found":
         return "/api/no-such-endpoint/"
-    return reverse(name, kwargs=kwargs)
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:  # a UUID key (events) under a plain regex: the same with a UUID
+        return reverse(name, kwargs={key: uuid.UUID(int=1) if value == stream_id else value
+                                     for key, value in kwargs.items()})  # fmt: skip
 
 
 def _call(client, method: str, url: str):
