@@ -39,6 +39,8 @@ def validate_zone_points(value: object) -> None:
         raise ValidationError(f"A zone needs at least 3 points; it has {len(points)}.")
     if any(_same(points[i], points[i - 1]) for i in range(len(points))):
         raise ValidationError("Two consecutive points of the zone are the same point.")
+    if all(abs(_cross(points[0], points[1], point)) < 1e-9 for point in points[2:]):
+        raise ValidationError("The zone has no area: its points are on one line.")
     crossing = first_self_intersection(points)
     if crossing is not None:
         a, b = crossing
@@ -47,7 +49,7 @@ def validate_zone_points(value: object) -> None:
             f"edge {b + 1}–{b + 2 if b + 2 <= len(points) else 1}); place the points in order around the area."
         )
     if abs(polygon_area(points)) < MIN_ZONE_AREA:
-        raise ValidationError("The zone has no area (its points are on one line, or too close together).")
+        raise ValidationError("The zone has no area: its points are too close together.")
 
 
 def validate_line_points(value: object) -> None:

@@ -1,9 +1,10 @@
 """A zone's counter: who is inside, since when, and the entries and exits, with hysteresis.
 
-A track enters once its anchor is inside the polygon for `confirm_frames` observations in a row, and leaves
-once it is outside by more than the margin for as many, or when the tracker has not seen it for `forget_s`
-(it left the picture, or was lost). So an object on the zone's edge enters once and stays in; a flicker or an
-id switch (healed by TrackMemory) neither leaves nor enters again.
+A track enters once its anchor is inside the polygon for `confirm_frames` observations (with none clearly
+outside in between), and leaves once it is outside by more than the margin for as many (with none inside in
+between), or when the tracker has not seen it for `forget_s` (it left the picture, or was lost). So an object
+on the zone's edge enters once and stays in; a flicker or an id switch (healed by TrackMemory) neither leaves
+nor enters again.
 
 Objects already inside when the counter starts (the stream or the zone was just started or created) are
 members, shown in the occupancy and dwell, but their entry is not counted, nor is their exit: nobody saw them
@@ -60,9 +61,13 @@ class ZoneCounter(ShapeCounter):
     def _step(self, state: Membership, obs: Observation, distance: float, margin: float, at: float) -> list:
         if state.first_seen_inside is None:
             state.first_seen_inside = distance >= 0 and at - (self.started_at or at) <= STARTUP_S
+        # Inside, outside by more than the margin, or on the edge in between (which neither confirms nor
+        # contradicts: an object standing on the edge enters once and stays in).
         contradicts = distance < -margin if state.inside else distance >= 0
-        if not contradicts:
+        confirms = distance >= 0 if state.inside else distance < -margin
+        if confirms:
             state.streak = 0
+        if not contradicts:
             return []
         if state.streak == 0:
             state.streak_since = at
