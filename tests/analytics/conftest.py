@@ -1,4 +1,5 @@
-"""Fixtures of the analytics tests: a stored stream (never started) and the catalog's class names of its model."""
+"""Fixtures of the analytics tests: a stored stream (never started) and the catalog's class names of its model.
+Other test packages import them by their function names (`stream_fixture`, `catalog_classes_fixture`)."""
 
 import pytest
 
@@ -9,8 +10,8 @@ from streams.models import Stream
 COCO_SOME = ["person", "bicycle", "car", "motorcycle", "bus", "truck"]
 
 
-@pytest.fixture
-def stream(settings, tmp_path) -> Stream:
+@pytest.fixture(name="stream")
+def stream_fixture(settings, tmp_path) -> Stream:
     settings.STREAM_MEDIA_DIRS = [tmp_path]
     (tmp_path / "clip.mp4").write_bytes(b"x")
     created = services.stream_create(name="highway", source=str(tmp_path / "clip.mp4"), start=False)
@@ -18,8 +19,8 @@ def stream(settings, tmp_path) -> Stream:
     return created
 
 
-@pytest.fixture
-def catalog_classes(settings) -> list[str]:
+@pytest.fixture(name="catalog_classes")
+def catalog_classes_fixture(settings) -> list[str]:
     """The default model in the catalog, with its class names, as a sync from Triton leaves it."""
     InferenceModel.objects.create(name=settings.TRITON_MODEL_NAME, class_names=COCO_SOME,
                                   state=InferenceModel.State.READY)  # fmt: skip
