@@ -1,7 +1,7 @@
 """WebSockets for logged-in users.
 
 /ws/streams/<id>/?size=full|tile|none: one stream's annotated JPEG frames (binary; none: no frames) and
-metrics/status (JSON).
+metrics/status/analytics (JSON).
 /ws/streams/: {"type": "changed", "stream_id", "change"} whenever a stream is created, updated or deleted.
 
 Flow control: after a frame the consumer waits for the browser's {"type": "ack"} before sending the next,
@@ -22,6 +22,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from analytics.messages import AnalyticsMessage
 from streams import selectors, viewers
 from streams.messages import STREAMS_GROUP, FrameMessage, MetricsMessage, StatusMessage, stream_group
 from streams.models import Stream
@@ -106,6 +107,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def stream_metrics(self, event: MetricsMessage) -> None:
         await self.send_json({**{k: v for k, v in event.items() if k not in ("type", "origin")}, "type": "metrics"})
+
+    async def stream_analytics(self, event: AnalyticsMessage) -> None:
+        """Live counters of the stream's zones and lines (analytics/messages.py), about once a second."""
+        await self.send_json({**{k: v for k, v in event.items() if k not in ("type", "origin")}, "type": "analytics"})
 
     async def stream_status(self, event: StatusMessage) -> None:
         await self.send_json(
