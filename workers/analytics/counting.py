@@ -15,6 +15,7 @@ from workers.analytics import overlay
 from workers.analytics.facts import LINES, ZONES, LineFacts, ZoneFacts
 from workers.analytics.ledger import CountLedger
 from workers.analytics.lines import LineCounter
+from workers.analytics.shapes import Observations
 from workers.analytics.zones import ZoneCounter
 from workers.frame_path import FrameContext
 
@@ -30,8 +31,9 @@ class LinesAnalyser:
 
     def analyse(self, ctx: FrameContext) -> None:
         found: dict[int, LineFacts] = {}
+        seen = Observations(ctx.detections)
         for line_id, counter in self.counters.items():
-            facts = counter.update(ctx.detections, ctx.at, ctx.frame_size)
+            facts = counter.update(ctx.detections, ctx.at, ctx.frame_size, seen)
             for crossing in facts.crossings:
                 self._ledger.add(LINE, line_id, crossing.class_name, crossing.direction, crossing.at)
             found[line_id] = facts
@@ -54,8 +56,9 @@ class ZonesAnalyser:
 
     def analyse(self, ctx: FrameContext) -> None:
         found: dict[int, ZoneFacts] = {}
+        seen = Observations(ctx.detections)
         for zone_id, counter in self.counters.items():
-            facts = counter.update(ctx.detections, ctx.at, ctx.frame_size)
+            facts = counter.update(ctx.detections, ctx.at, ctx.frame_size, seen)
             for change in facts.transitions:
                 self._ledger.add(ZONE, zone_id, change.class_name, change.kind, change.at)
                 if change.kind == "exit" and change.dwell_s >= 0.5:

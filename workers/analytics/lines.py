@@ -15,7 +15,7 @@ import supervision as sv
 
 from workers.analytics.facts import LineCrossing, LineFacts
 from workers.analytics.memory import Observation, Point
-from workers.analytics.shapes import ShapeCounter, ShapeDefinition
+from workers.analytics.shapes import Observations, ShapeCounter, ShapeDefinition
 
 
 @dataclass
@@ -54,13 +54,13 @@ class LinePixels:
 
 
 class LineCounter(ShapeCounter):
-    def update(self, detections: sv.Detections, at: float, frame_size: tuple[int, int]) -> LineFacts:
+    def update(self, detections: sv.Detections, at: float, frame_size: tuple[int, int],
+               seen: Observations | None = None) -> LineFacts:
         """Feed one frame; returns the crossings it completed."""
         definition = self.definition  # read once: the runner may redefine the line between two frames
-        geometry = LinePixels.of(definition.pixels(frame_size), self.tuning.pixels(self.tuning.margin, frame_size))
-        observations = self.observations(detections, definition)
+        geometry, heal_px = self.geometry(definition, frame_size, self._pixels)
+        observations = self.observed(detections, definition, seen)
         present = {obs.tracker_id for obs in observations}
-        heal_px = self.tuning.pixels(self.tuning.heal_distance, frame_size)
         crossings = []
         for obs in observations:
             state = self.memory.recall(obs, at, present, heal_px) or SideState()
@@ -70,6 +70,11 @@ class LineCounter(ShapeCounter):
                 crossings.append(self._crossing(definition, obs, direction, at))
         self.memory.forget_stale(at)
         return LineFacts(line_id=definition.id, name=definition.name, crossings=tuple(crossings))
+
+    def _pixels(self, definition: ShapeDefinition, frame_size: tuple[int, int]) -> tuple[LinePixels, float]:
+        margin = self.tuning.pixels(self.tuning.margin, frame_size)
+        return LinePixels.of(definition.pixels(frame_size), margin), self.tuning.pixels(self.tuning.heal_distance,
+                                                                                        frame_size)  # fmt: skip
 
     def _step(self, state: SideState, point: Point, line: LinePixels) -> int:
         """Advance one track's state; returns the side it has just been confirmed on after crossing, else 0."""

@@ -53,7 +53,11 @@ class TrackMemory(Generic[StateT]):
         return self._known.pop(heir).state
 
     def keep(self, obs: Observation, at: float, state: StateT) -> None:
-        self._known[obs.tracker_id] = Remembered(state, obs.class_name, at, obs.point)
+        known = self._known.get(obs.tracker_id)
+        if known is None or known.state is not state:
+            self._known[obs.tracker_id] = Remembered(state, obs.class_name, at, obs.point)
+            return
+        known.class_name, known.last_seen, known.last_point = obs.class_name, at, obs.point
 
     def forget_stale(self, at: float) -> list[tuple[int, Remembered[StateT]]]:
         """Remove and return the tracks unseen for more than forget_s."""

@@ -1,7 +1,8 @@
 """Zones and lines drawn on the annotated frame (server side, once per frame, only while someone watches).
 
 Colours are fixed so that operators (and the browser test) recognise them: zones sky blue, lines magenta,
-with an arrow towards the line's in side.
+with an arrow towards the line's in side. Outlines only: a translucent fill costs 0.13 ms per zone and frame
+(blending its bounding box), more than the zone's counting.
 """
 
 import cv2
@@ -12,13 +13,11 @@ from workers.analytics.shapes import ShapeDefinition
 
 ZONE_BGR = (255, 191, 0)
 LINE_BGR = (255, 0, 255)
-FILL_ALPHA = 0.18
 
 
 def draw_zone(image: np.ndarray, zone: ShapeDefinition, facts: ZoneFacts | None) -> None:
     height, width = image.shape[:2]
     polygon = np.round(zone.pixels((width, height))).astype(np.int32)
-    _tint(image, polygon, ZONE_BGR)
     cv2.polylines(image, [polygon.reshape(-1, 1, 2)], True, ZONE_BGR, _thickness(width), cv2.LINE_AA)
     inside = len(facts.members) if facts is not None else 0
     _label(image, f"{zone.name}: {inside}", polygon[0], ZONE_BGR)
@@ -40,20 +39,6 @@ def draw_line(image: np.ndarray, line: ShapeDefinition, totals: tuple[int, int])
 
 def line_totals(facts_totals: dict[str, dict[str, int]]) -> tuple[int, int]:
     return sum(facts_totals.get("in", {}).values()), sum(facts_totals.get("out", {}).values())
-
-
-def _tint(image: np.ndarray, polygon: np.ndarray, colour: tuple[int, int, int]) -> None:
-    """A light fill, blended only inside the zone's bounding box (blending the whole frame costs ms)."""
-    x, y, w, h = cv2.boundingRect(polygon)
-    x0, y0 = max(x, 0), max(y, 0)
-    x1, y1 = min(x + w, image.shape[1]), min(y + h, image.shape[0])
-    if x1 <= x0 or y1 <= y0:
-        return
-    roi = image[y0:y1, x0:x1]
-    mask = np.zeros(roi.shape[:2], dtype=np.uint8)
-    cv2.fillPoly(mask, [(polygon - (x0, y0)).reshape(-1, 1, 2)], 255)
-    tinted = cv2.addWeighted(roi, 1 - FILL_ALPHA, np.full_like(roi, colour), FILL_ALPHA, 0)
-    np.copyto(roi, tinted, where=mask[..., None].astype(bool))
 
 
 def _label(image: np.ndarray, text: str, at: np.ndarray, colour: tuple[int, int, int]) -> None:

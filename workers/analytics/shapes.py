@@ -5,7 +5,9 @@ Counters are pure state machines: fed detections (with tracker ids), the capture
 return the frame's facts. They never touch the database, Redis or the clock, so tests drive them directly.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import supervision as sv
@@ -54,22 +56,54 @@ class ShapeCounter:
         self.definition = definition
         self.tuning = tuning or Tuning()
         self.memory: TrackMemory = TrackMemory(forget_s=self.tuning.forget_s, heal_s=self.tuning.heal_s)
+        self._geometry: tuple[tuple, object] | None = None
+
+    def geometry(self, definition: ShapeDefinition, frame_size: tuple[int, int], build: Callable) -> Any:
+        """`build(definition, frame_size)`, computed again only when the shape or the frame size changes."""
+        key = (definition, frame_size)
+        if self._geometry is None or self._geometry[0] != key:
+            self._geometry = (key, build(definition, frame_size))
+        return self._geometry[1]
 
     def redefine(self, definition: ShapeDefinition) -> None:
         """A new shape, name, classes or anchor from the next frame on; what it remembers of tracks stays."""
         self.definition = definition
 
-    def observations(self, detections: sv.Detections, definition: ShapeDefinition) -> list[Observation]:
-        """The confirmed tracks (tracker id >= 0) of the counted classes, each as its anchor point."""
-        ids = detections.tracker_id
-        if ids is None or len(detections) == 0:
+    @staticmethod
+    def observed(detections: sv.Detections, definition: ShapeDefinition, seen: "Observations | None") -> list:
+        """What this counter counts in the frame (`seen`: the frame's observations, shared by its counters)."""
+        return (seen or Observations(detections)).of(definition.anchor, definition.classes)
+
+
+
+class Observations:
+    """One frame's confirmed tracks as the counters see them: anchor points computed once per anchor and
+    filtered once per class set, however many zones and lines share them."""
+
+    def __init__(self, detections: sv.Detections) -> None:
+        self._detections = detections
+        self._by_anchor: dict[str, list[Observation]] = {}
+        self._by_key: dict[tuple[str, frozenset[str]], list[Observation]] = {}
+
+    def of(self, anchor: str, classes: frozenset[str]) -> list[Observation]:
+        key = (anchor, classes)
+        if key not in self._by_key:
+            every = self._anchored(anchor)
+            self._by_key[key] = [obs for obs in every if obs.class_name in classes] if classes else every
+        return self._by_key[key]
+
+    def _anchored(self, anchor: str) -> list[Observation]:
+        if anchor not in self._by_anchor:
+            self._by_anchor[anchor] = self._confirmed(anchor)
+        return self._by_anchor[anchor]
+
+    def _confirmed(self, anchor: str) -> list[Observation]:
+        """The confirmed tracks (tracker id >= 0), each as its anchor point."""
+        detections = self._detections
+        if detections.tracker_id is None or len(detections) == 0:
             return []
         names = detections.data.get(CLASS_NAME)
-        names = names if names is not None else np.full(len(detections), "", dtype=object)
-        points = detections.get_anchors_coordinates(sv.Position(definition.anchor))
-        classes = definition.classes
-        return [
-            Observation(int(tid), str(name), (float(point[0]), float(point[1])))
-            for tid, name, point in zip(ids, names, points, strict=True)
-            if tid >= 0 and (not classes or str(name) in classes)
-        ]
+        names = names.tolist() if names is not None else [""] * len(detections)
+        points = detections.get_anchors_coordinates(sv.Position(anchor)).tolist()
+        return [Observation(tid, str(name), (point[0], point[1]))
+                for tid, name, point in zip(detections.tracker_id.tolist(), names, points, strict=True) if tid >= 0]

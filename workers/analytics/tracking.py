@@ -9,7 +9,7 @@ that a dropped frame is predicted over its real gap. A new pipeline (a max-fps c
 again; a zone or line edit keeps the tracker.
 """
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,6 +49,22 @@ class TrackerTuning:
         )
 
 
+class ClassVotes:
+    """How often one track was seen as each class, and the leader so far."""
+
+    __slots__ = ("counts", "leader")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.leader = ""
+
+    def add(self, name: str) -> str:
+        self.counts[name] = self.counts.get(name, 0) + 1
+        if name != self.leader and self.counts[name] > self.counts.get(self.leader, 0):
+            self.leader = name
+        return self.leader
+
+
 class TrackerAnalyser:
     """Sets ctx.detections.tracker_id (-1: not confirmed), steadies class names per track, and puts the
     confirmed tracks in ctx.facts[TRACKS]. Draws short traces when `traces` is on."""
@@ -63,7 +79,7 @@ class TrackerAnalyser:
         self._tracker: ByteTrackTracker | None = None
         self._warmup: list[float] = []
         self.fps = 0.0
-        self._votes: dict[int, Counter[str]] = {}
+        self._votes: dict[int, ClassVotes] = {}
         self._trails: dict[int, deque[tuple[int, int]]] = {}
         self._frames = 0
 
@@ -76,13 +92,12 @@ class TrackerAnalyser:
         tracked = tracker.update(ctx.detections, timestamp=ctx.at)
         self._steady_classes(tracked)
         ctx.detections = tracked
-        confirmed = tracked.tracker_id >= 0
-        tracks = tuple(
-            Track(int(tid), str(name), tuple(float(v) for v in box))
-            for tid, name, box in zip(tracked.tracker_id[confirmed], tracked.data[CLASS_NAME][confirmed],
-                                      tracked.xyxy[confirmed], strict=True)
-        )  # fmt: skip
-        ctx.facts[self.name] = TrackFacts(tracks=tracks, unconfirmed=int((~confirmed).sum()), fps=self.fps)
+        ids = tracked.tracker_id.tolist()
+        names = tracked.data[CLASS_NAME].tolist() if len(tracked) else []
+        boxes = tracked.xyxy.tolist()
+        tracks = tuple(Track(tid, str(name), tuple(box)) for tid, name, box in zip(ids, names, boxes, strict=True)
+                       if tid >= 0)  # fmt: skip
+        ctx.facts[self.name] = TrackFacts(tracks=tracks, unconfirmed=len(ids) - len(tracks), fps=self.fps)
         self._frames += 1
         if self.traces:
             self._extend_trails(tracks)
@@ -116,13 +131,12 @@ class TrackerAnalyser:
         names = tracked.data.get(CLASS_NAME)
         if names is None or len(tracked) == 0:
             return
-        steady = names.astype(object)
-        for index, (tid, name) in enumerate(zip(tracked.tracker_id, names, strict=True)):
+        steady = names.tolist()
+        for index, (tid, name) in enumerate(zip(tracked.tracker_id.tolist(), steady, strict=True)):
             if tid >= 0:
-                votes = self._votes.setdefault(int(tid), Counter())
-                votes[str(name)] += 1
-                steady[index] = votes.most_common(1)[0][0]
-        tracked.data[CLASS_NAME] = steady
+                votes = self._votes.setdefault(tid, ClassVotes())
+                steady[index] = votes.add(str(name))
+        tracked.data[CLASS_NAME] = np.array(steady, dtype=object)
 
     def _extend_trails(self, tracks: tuple[Track, ...]) -> None:
         length = max(2, round(self.fps * TRACE_S))

@@ -19,7 +19,7 @@ import supervision as sv
 
 from workers.analytics.facts import ZoneFacts, ZoneMember, ZoneTransition
 from workers.analytics.memory import Observation
-from workers.analytics.shapes import ShapeCounter
+from workers.analytics.shapes import Observations, ShapeCounter, ShapeDefinition
 
 STARTUP_S = 2.0  # objects first seen inside this soon after the counter's first frame were there already
 
@@ -37,15 +37,14 @@ class Membership:
 class ZoneCounter(ShapeCounter):
     started_at: float | None = None
 
-    def update(self, detections: sv.Detections, at: float, frame_size: tuple[int, int]) -> ZoneFacts:
+    def update(self, detections: sv.Detections, at: float, frame_size: tuple[int, int],
+               seen: Observations | None = None) -> ZoneFacts:
         """Feed one frame; returns who is inside and the entries and exits it completed."""
         if self.started_at is None:
             self.started_at = at
         definition = self.definition  # read once: the runner may redefine the zone between two frames
-        polygon = definition.pixels(frame_size).astype(np.float32).reshape(-1, 1, 2)
-        margin = self.tuning.pixels(self.tuning.margin, frame_size)
-        heal_px = self.tuning.pixels(self.tuning.heal_distance, frame_size)
-        observations = self.observations(detections, definition)
+        polygon, margin, heal_px = self.geometry(definition, frame_size, self._pixels)
+        observations = self.observed(detections, definition, seen)
         present = {obs.tracker_id for obs in observations}
         transitions: list[ZoneTransition] = []
         for obs in observations:
@@ -57,6 +56,11 @@ class ZoneCounter(ShapeCounter):
             if gone.state.inside:
                 transitions += self._exit(gone.state, tracker_id, gone.class_name, gone.last_seen)
         return ZoneFacts(definition.id, definition.name, self._members(at), tuple(transitions))
+
+    def _pixels(self, definition: ShapeDefinition, frame_size: tuple[int, int]) -> tuple[np.ndarray, float, float]:
+        polygon = definition.pixels(frame_size).astype(np.float32).reshape(-1, 1, 2)
+        pixels = self.tuning.pixels
+        return polygon, pixels(self.tuning.margin, frame_size), pixels(self.tuning.heal_distance, frame_size)
 
     def _step(self, state: Membership, obs: Observation, distance: float, margin: float, at: float) -> list:
         if state.first_seen_inside is None:
