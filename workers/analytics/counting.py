@@ -22,22 +22,35 @@ from workers.frame_path import FrameContext
 LINE, ZONE = "line", "zone"
 
 
-class LinesAnalyser:
-    name = LINES
+class CountersAnalyser:
+    """Feeds every counter the frame (sharing one set of observations), records what it counted, and keeps the
+    frame's facts under its name (and as `latest`, which the runner reads for the live counters)."""
 
-    def __init__(self, counters: Mapping[int, LineCounter], ledger: CountLedger) -> None:
+    name: str
+
+    def __init__(self, counters: Mapping[int, LineCounter | ZoneCounter], ledger: CountLedger) -> None:
         self.counters = dict(counters)
         self._ledger = ledger
+        self.latest: Mapping[int, LineFacts | ZoneFacts] = MappingProxyType({})
 
     def analyse(self, ctx: FrameContext) -> None:
-        found: dict[int, LineFacts] = {}
+        found = {}
         seen = Observations(ctx.detections)
-        for line_id, counter in self.counters.items():
-            facts = counter.update(ctx.detections, ctx.at, ctx.frame_size, seen)
-            for crossing in facts.crossings:
-                self._ledger.add(LINE, line_id, crossing.class_name, crossing.direction, crossing.at)
-            found[line_id] = facts
-        ctx.facts[self.name] = MappingProxyType(found)
+        for object_id, counter in self.counters.items():
+            found[object_id] = facts = counter.update(ctx.detections, ctx.at, ctx.frame_size, seen)
+            self.record(object_id, facts)
+        self.latest = ctx.facts[self.name] = MappingProxyType(found)
+
+    def record(self, object_id: int, facts: LineFacts | ZoneFacts) -> None:
+        raise NotImplementedError
+
+
+class LinesAnalyser(CountersAnalyser):
+    name = LINES
+
+    def record(self, object_id: int, facts: LineFacts) -> None:
+        for crossing in facts.crossings:
+            self._ledger.add(LINE, object_id, crossing.class_name, crossing.direction, crossing.at)
 
     def draw(self, image: np.ndarray, ctx: FrameContext) -> np.ndarray:
         for line_id, counter in self.counters.items():
@@ -46,25 +59,14 @@ class LinesAnalyser:
         return image
 
 
-class ZonesAnalyser:
+class ZonesAnalyser(CountersAnalyser):
     name = ZONES
 
-    def __init__(self, counters: Mapping[int, ZoneCounter], ledger: CountLedger) -> None:
-        self.counters = dict(counters)
-        self._ledger = ledger
-        self.latest: Mapping[int, ZoneFacts] = MappingProxyType({})  # read by the runner for the live counters
-
-    def analyse(self, ctx: FrameContext) -> None:
-        found: dict[int, ZoneFacts] = {}
-        seen = Observations(ctx.detections)
-        for zone_id, counter in self.counters.items():
-            facts = counter.update(ctx.detections, ctx.at, ctx.frame_size, seen)
-            for change in facts.transitions:
-                self._ledger.add(ZONE, zone_id, change.class_name, change.kind, change.at)
-                if change.kind == "exit" and change.dwell_s >= 0.5:
-                    self._ledger.add(ZONE, zone_id, change.class_name, "dwell_s", change.at, round(change.dwell_s))
-            found[zone_id] = facts
-        self.latest = ctx.facts[self.name] = MappingProxyType(found)
+    def record(self, object_id: int, facts: ZoneFacts) -> None:
+        for change in facts.transitions:
+            self._ledger.add(ZONE, object_id, change.class_name, change.kind, change.at)
+            if change.kind == "exit" and change.dwell_s >= 0.5:
+                self._ledger.add(ZONE, object_id, change.class_name, "dwell_s", change.at, round(change.dwell_s))
 
     def draw(self, image: np.ndarray, ctx: FrameContext) -> np.ndarray:
         facts = ctx.facts.get(self.name, {})
