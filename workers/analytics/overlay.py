@@ -18,7 +18,7 @@ LINE_BGR = (255, 0, 255)
 def draw_zone(image: np.ndarray, zone: ShapeDefinition, facts: ZoneFacts | None) -> None:
     height, width = image.shape[:2]
     polygon = np.round(zone.pixels((width, height))).astype(np.int32)
-    cv2.polylines(image, [polygon.reshape(-1, 1, 2)], True, ZONE_BGR, _thickness(width), cv2.LINE_AA)
+    cv2.polylines(image, [polygon.reshape(-1, 1, 2)], True, ZONE_BGR, _thickness(width), cv2.LINE_8)
     inside = len(facts.members) if facts is not None else 0
     _label(image, f"{zone.name}: {inside}", polygon[0], ZONE_BGR)
 
