@@ -110,3 +110,12 @@ def test_a_redefined_line_keeps_what_it_knows_of_each_track():
     counter.redefine(ShapeDefinition(**{**LINE.__dict__, "name": "gate B"}))
     facts = run(counter, path(1, steps(550, 700, 3)), start=101.0)
     assert [(c.line_name, c.direction) for f in facts for c in f.crossings] == [("gate B", "in")]
+
+
+def test_a_crossing_made_while_frames_were_dropped_counts_once_under_the_new_id():
+    """GIVEN an object moving fast down the picture, lost during half a second of dropped frames, that the
+    tracker picks up again under a new id far below the line, on the way it was going WHEN counted THEN its
+    crossing counts once; an object of the same class appearing off that way (another lane) inherits nothing."""
+    before = path(1, [150, 250, 350])
+    assert crossings(run(LineCounter(LINE), before + [frame()] * 5 + path(2, [900, 950]))) == [(2, "in")]
+    assert crossings(run(LineCounter(LINE), before + [frame()] * 5 + path(3, [900, 950], x=900))) == []
