@@ -70,8 +70,8 @@ def test_operator_draws_a_line_and_a_zone_sees_them_on_the_video_and_the_counter
     """GIVEN the highway video running at 15 fps and its page open
     WHEN the operator draws a line across the lanes (two clicks) and a zone over the near lanes (four clicks,
     closed on the first point, one corner then dragged), naming and saving each
-    THEN the worker draws both on the next frames, and within a minute the line's 'in' count and the zone's
-    entries are above zero."""
+    THEN the worker draws both on the next frames, within a minute the line's 'in' count and the zone's entries
+    are above zero, and the stream's wall tile says who is inside the zone."""
     _log_in(page, live_stack, f"/streams/{running_stream['id']}/")
     page.wait_for_function("() => Number(document.querySelector('canvas#live-frame').dataset.frames) >= 2",
                            timeout=FRAMES_TIMEOUT_MS)  # fmt: skip
@@ -101,6 +101,14 @@ def test_operator_draws_a_line_and_a_zone_sees_them_on_the_video_and_the_counter
     expect(zone_row.locator(".entries")).to_have_attribute("data-total", re.compile(r"^[1-9]\d*$"),
                                                           timeout=COUNT_TIMEOUT_MS)  # fmt: skip
     expect(page.locator('#counter-lines tr[data-name="Gate"] .count-out')).to_have_attribute("data-total", "0")
+    page.goto(live_stack.url + "/")  # the wall: the tile says who is inside the zone
+    tile = page.locator(f'.tile[data-stream-id="{running_stream["id"]}"]')
+    expect(tile.locator(".tile-occupancy")).to_contain_text("Near lanes", timeout=FRAMES_TIMEOUT_MS)
+    page.goto(f"{live_stack.url}/streams/{running_stream['id']}/")
+    expect(page.locator('#counter-lines tr[data-name="Gate"] .count-in')).to_have_attribute(
+        "data-total", re.compile(r"^[1-9]\d*$"), timeout=COUNT_TIMEOUT_MS)  # fmt: skip
+    page.wait_for_function("() => Number(document.querySelector('canvas#live-frame').dataset.frames) >= 2",
+                           timeout=FRAMES_TIMEOUT_MS)  # fmt: skip
     shots = ROOT / "test-artifacts" / "analytics"  # for the record (docs/analytics.png was taken from these)
     shots.mkdir(parents=True, exist_ok=True)
     page.add_style_tag(content=".topbar { position: static; }")

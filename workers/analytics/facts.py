@@ -6,7 +6,8 @@ rules) and to the counters. Frozen: a stage reads them, never changes them.
     ctx.facts[ZONES]  -> Mapping[int, ZoneFacts]    per zone id: who is inside now, who entered or left
 
 Times are unix seconds of the frame's capture (ctx.at); ids are database ids of analytics.Zone / analytics.Line.
-A key is absent when its analyser is not running (tracking off: no TRACKS and no LINES; no zones: no ZONES).
+TRACKS is absent while tracking is off; LINES and ZONES are always there (empty mappings for a stream without
+lines or zones; with tracking off nothing crosses or enters).
 """
 
 from collections import Counter
