@@ -15,8 +15,10 @@ from bench.sources import LoopingVideo
 CONFIDENCE, IOU = 0.25, 0.45
 
 
-def run_children(target: Any, specs: list[dict], warmup_s: float, window_s: float, timeout_s: float = 120) -> list:
-    """Start one spawned child per spec, open the measured window once all have produced frames, collect."""
+def run_children(target: Any, specs: list[dict], warmup_s: float, window_s: float, timeout_s: float = 120,
+                 window: Any = None) -> list:  # fmt: skip
+    """Start one spawned child per spec, open the measured window once all have produced frames, collect.
+    `window` (optional) is told when the window opens and closes (`start()`, `stop()`), e.g. to read a CPU clock."""
     ctx = mp.get_context("spawn")
     opened, closed, results = ctx.Event(), ctx.Event(), ctx.Queue()
     children = [ctx.Process(target=target, args=(spec, opened, closed, results), daemon=True) for spec in specs]
@@ -28,8 +30,12 @@ def run_children(target: Any, specs: list[dict], warmup_s: float, window_s: floa
             raise RuntimeError(f"benchmark child failed: {[r for r in ready if 'error' in r]}")
         time.sleep(warmup_s)  # the measured window, not a wait for a condition
         opened.set()
+        if window is not None:
+            window.start()
         time.sleep(window_s)
         closed.set()
+        if window is not None:
+            window.stop()
         return [results.get(timeout=timeout_s) for _ in children]
     finally:
         closed.set()
