@@ -57,6 +57,7 @@ bench: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed
 	$(VENV)/bin/python -m bench --write-docs --product
 	$(VENV)/bin/python bench/first_frame.py
 	$(VENV)/bin/python bench/fanout.py
+	$(VENV)/bin/python -m bench.analytics --write-docs
 
 clean:
 	rm -rf $(VENV) $(TRITON_VENV) var test-artifacts node_modules

@@ -15,8 +15,10 @@ from bench.sources import LoopingVideo
 CONFIDENCE, IOU = 0.25, 0.45
 
 
-def run_children(target: Any, specs: list[dict], warmup_s: float, window_s: float, timeout_s: float = 120) -> list:
-    """Start one spawned child per spec, open the measured window once all have produced frames, collect."""
+def run_children(target: Any, specs: list[dict], warmup_s: float, window_s: float, timeout_s: float = 120,
+                 window: Any = None) -> list:  # fmt: skip
+    """Start one spawned child per spec, open the measured window once all have produced frames, collect.
+    `window` (optional) is told when the window opens and closes (`start()`, `stop()`), e.g. to read a CPU clock."""
     ctx = mp.get_context("spawn")
     opened, closed, results = ctx.Event(), ctx.Event(), ctx.Queue()
     children = [ctx.Process(target=target, args=(spec, opened, closed, results), daemon=True) for spec in specs]
@@ -28,8 +30,12 @@ def run_children(target: Any, specs: list[dict], warmup_s: float, window_s: floa
             raise RuntimeError(f"benchmark child failed: {[r for r in ready if 'error' in r]}")
         time.sleep(warmup_s)  # the measured window, not a wait for a condition
         opened.set()
+        if window is not None:
+            window.start()
         time.sleep(window_s)
         closed.set()
+        if window is not None:
+            window.stop()
         return [results.get(timeout=timeout_s) for _ in children]
     finally:
         closed.set()
@@ -84,11 +90,13 @@ def _run_pipeline(spec, sources, infer, opened, closed, results, extra=None) -> 
     annotator = FrameAnnotator.init(jpeg_quality=75)
     recorder = Recorder(opened=opened, closed=closed)
     recorder.watch_window()
+    plain = lambda dets, frame: annotator.encode(annotator.annotate(frame.image, dets))  # noqa: E731
+    draw = _product_sink(spec, annotator) or plain
 
     def sink_one(detections: Any, frame: Any) -> None:
         if frame is None:
             return
-        annotator.encode(annotator.annotate(frame.image, detections))
+        draw(detections, frame)
         recorder.frame(sources[frame.source_id].grabbed_at.get(frame.frame_id))
 
     def sink(detections: Any, frames: Any) -> None:
@@ -114,6 +122,24 @@ def _run_pipeline(spec, sources, infer, opened, closed, results, extra=None) -> 
     stop_s = time.monotonic() - stopping
     result = recorder.result() | {"start_s": recorder.first_frame_at - started, "stop_s": stop_s}
     results.put(result | (extra() if extra else {}))
+
+
+def _product_sink(spec: dict, annotator: Any) -> Any:
+    """With spec["analytics"] set (True or False): the product's FrameSink, watched at full size, with the
+    analytics scene of bench/analytics.py on or off, so that the two differ only in the analysers."""
+    if "analytics" not in spec:
+        return None
+    from bench.analytics import scene
+    from workers.metrics import StreamMetrics
+    from workers.stages import FrameSink, LiveSettings
+
+    class Discard:
+        def publish(self, group: str, message: dict, timeout: float = 2.0) -> bool:
+            return True
+
+    live = LiveSettings(confidence=CONFIDENCE, iou=IOU, analysers=scene() if spec["analytics"] else ())
+    return FrameSink.init(stream_id=1, origin="bench", annotator=annotator, publisher=Discard(),
+                          metrics=StreamMetrics(1), live=live, watched=lambda: frozenset({"full"}))  # fmt: skip
 
 
 def _wait_first_frame(recorder: Recorder, timeout: float) -> None:

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts.roles import Role
+from dashboard import analytics_api
 from dashboard.access import RolePermission
 from dashboard.api import StreamViewSet, WorkerViewSet
 from dashboard.auth_views import ThrottledTokenView
@@ -37,5 +38,6 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     # Scripts trade a username and password for a token, then send "Authorization: Token <key>".
     path("token/", ThrottledTokenView.as_view(), name="token"),
+    *analytics_api.urlpatterns,  # zones, lines, counts of a stream
     *router.urls,
 ]

@@ -1,7 +1,7 @@
 """WebSockets for logged-in users with a role (each consumer's `required_role`).
 
 /ws/streams/<id>/?size=full|tile|none: one stream's annotated JPEG frames (binary; none: no frames) and
-metrics/status (JSON).
+metrics/status/analytics (JSON).
 /ws/streams/: {"type": "changed", "stream_id", "change"} whenever a stream is created, updated or deleted.
 
 Flow control: after a frame the consumer waits for the browser's {"type": "ack"} before sending the next,
@@ -24,6 +24,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.roles import Role
+from analytics.messages import AnalyticsMessage
 from dashboard.access import ws_allowed
 from streams import lifecycle, selectors, viewers
 from streams.messages import STREAMS_GROUP, FrameMessage, MetricsMessage, StatusMessage, stream_group
@@ -127,6 +128,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def stream_metrics(self, event: MetricsMessage) -> None:
         await self.send_json({**{k: v for k, v in event.items() if k not in ("type", "origin")}, "type": "metrics"})
+
+    async def stream_analytics(self, event: AnalyticsMessage) -> None:
+        """Live counters of the stream's zones and lines (analytics/messages.py), about once a second."""
+        await self.send_json({**{k: v for k, v in event.items() if k not in ("type", "origin")}, "type": "analytics"})
 
     async def stream_status(self, event: StatusMessage) -> None:
         self.shown_status = event["status"]

@@ -136,6 +136,7 @@ class GroupWatcher:
     redis_url: str
     group: str
     seen: list[tuple[float, str, str]] = field(default_factory=list)  # (monotonic time, type, origin)
+    messages: list[tuple[float, dict]] = field(default_factory=list)  # (monotonic time, the whole message)
     errors: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -181,6 +182,7 @@ class GroupWatcher:
                 receiving = asyncio.ensure_future(layer.receive(channel))
                 continue
             self.seen.append((time.monotonic(), message.get("type", ""), message.get("origin", "")))
+            self.messages.append((time.monotonic(), {k: v for k, v in message.items() if k != "jpeg"}))
             receiving = asyncio.ensure_future(layer.receive(channel))
         receiving.cancel()
         await layer.group_discard(self.group, channel)

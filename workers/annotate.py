@@ -16,14 +16,15 @@ class FrameAnnotator:
         return cls(jpeg_quality=jpeg_quality)
 
     def annotate(self, image: np.ndarray, detections: sv.Detections) -> np.ndarray:
-        """A copy of `image` with boxes and "class confidence" labels."""
+        """A copy of `image` with boxes and "class confidence" labels ("#id class confidence" once tracked)."""
         canvas = image.copy()
         if len(detections) == 0:
             return canvas
         box, label = self._annotators(canvas.shape[1], canvas.shape[0])
+        ids = detections.tracker_id if detections.tracker_id is not None else [-1] * len(detections)
         labels = [
-            f"{name} {conf:.2f}"
-            for name, conf in zip(detections.data.get("class_name", []), detections.confidence, strict=False)
+            f"#{tid} {name} {conf:.2f}" if tid >= 0 else f"{name} {conf:.2f}"
+            for name, conf, tid in zip(detections.data.get("class_name", []), detections.confidence, ids, strict=False)
         ]
         canvas = box.annotate(canvas, detections)
         return label.annotate(canvas, detections, labels=labels)

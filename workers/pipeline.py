@@ -17,6 +17,8 @@ from workers.stages import LiveSettings
 if TYPE_CHECKING:
     from streamvision.stream.pipeline import InferencePipeline
 
+    from workers.analytics.live import StreamAnalytics
+
 logger = logging.getLogger(__name__)
 
 Status = Stream.Status
@@ -52,11 +54,14 @@ class RunningPipeline:
     paused: bool = False
     awake_since: float = field(default_factory=time.monotonic)  # started or resumed: the stall clock
     reported: Observed = Observed(Status.STARTING, "")
+    analytics: StreamAnalytics | None = None  # tracker, zones, lines: re-read on every sync
 
     def follow(self, stream: Stream) -> None:
         """Take the stream's live settings and desired pause now (its config is unchanged)."""
         self.live.confidence = stream.confidence
         self.live.classes = frozenset(stream.classes)
+        if self.analytics is not None:
+            self.analytics.sync(self.live)
         self.paused_wanted = stream.desired_state == Desired.PAUSED
         if stream.status != self.reported.status:
             # Someone else wrote the status (a stop undone before this holder acted on it leaves "stopping"):
@@ -97,6 +102,8 @@ class RunningPipeline:
         )
         stopper.start()
         stopper.join(timeout=1.0)
+        if self.analytics is not None:
+            self.analytics.close()  # what was counted since the last flush
         logger.info(
             "Stream %s: pipeline %s after %.2f s",
             self.stream_id,

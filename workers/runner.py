@@ -22,6 +22,7 @@ from streams import control, metrics_history, reconciler, selectors, status, str
 from streams.control import Command
 from streams.messages import MetricsMessage, stream_group
 from streams.models import Stream
+from workers.analytics.live import StreamAnalytics
 from workers.annotate import FrameAnnotator
 from workers.lease import StreamLease
 from workers.metrics import StreamMetrics
@@ -72,7 +73,9 @@ def build_pipeline(
 
     metrics = StreamMetrics(stream.pk, origin=origin)
     watch = PipelineWatch()
-    live = LiveSettings(confidence=stream.confidence, iou=settings.NMS_IOU, classes=frozenset(stream.classes))
+    analytics = StreamAnalytics.init(stream_id=stream.pk, origin=origin)
+    live = LiveSettings(confidence=stream.confidence, iou=settings.NMS_IOU, classes=frozenset(stream.classes),
+                        analysers=analytics.analysers)  # fmt: skip
     rules = RulesStage.init(stream_id=stream.pk, origin=origin)  # events: after publish, off the viewers' path
     sink = FrameSink.init(stream_id=stream.pk, origin=origin, annotator=annotator, publisher=publisher,
                           metrics=metrics, live=live, after=(rules,))  # fmt: skip
@@ -91,6 +94,7 @@ def build_pipeline(
         metrics=metrics,
         watch=watch,
         paused_wanted=stream.desired_state == Desired.PAUSED,
+        analytics=analytics,
     )
 
 
@@ -254,6 +258,7 @@ class StreamRunner:
         message = run.metrics.snapshot_if_due()
         if message is not None:
             self._publish_metrics(message, run.metrics.take_counts())
+            self._publish_analytics(run, message["fps"])
         return None
 
     def _wait_to_reconnect(self) -> Outcome:
@@ -286,6 +291,17 @@ class StreamRunner:
             stream_counters.counters_add(stream_id=self._stream_id, deltas=counts)
         except redis.RedisError as error:  # a scrape may miss some counts; the stream must not stop
             logger.warning("Stream %s: could not store its counters: %s", self._stream_id, error)
+
+    def _publish_analytics(self, run: RunningPipeline, fps: float) -> None:
+        """Store the counts of the last second and send the live counters (with the metrics' rhythm)."""
+        if run.analytics is None:
+            return
+        try:
+            message = run.analytics.report(fps)
+        except Exception as error:  # noqa: BLE001 - counters may miss a beat; the stream must not stop
+            logger.warning("Stream %s: analytics report failed: %s", self._stream_id, error)
+            return
+        self._publisher.publish(stream_group(self._stream_id), dict(message))
 
     def _report_exit(self, outcome: Outcome) -> None:
         if outcome is Outcome.LEASE_LOST:

@@ -186,6 +186,7 @@ window.StreamVision = (() => {
       }
       if (message.type === "metrics") this.handlers.onMetrics?.(message);
       else if (message.type === "status") this.handlers.onStatus?.(message);
+      else if (message.type === "analytics") this.handlers.onAnalytics?.(message);
     }
 
     async onClose(event, opened) {

@@ -290,6 +290,8 @@
       },
       onMetrics: showMetrics,
       onStatus: showStatus,
+      // The counters panel (counters.js) listens: zones and lines live in their own scripts.
+      onAnalytics: (message) => page.dispatchEvent(new CustomEvent("stream:analytics", { detail: message })),
       onConnection: setConnection,
       onGone: markGone,
       onAuth: () => SV.goToLogin(loginUrl),

@@ -81,6 +81,16 @@
     tile.querySelector(".tile-detections").textContent = total ? `${total} (${top})` : "0";
   }
 
+  // Who is inside the stream's zones now (analytics messages), e.g. "3 Lane A · 1 Door".
+  function showOccupancy(tile, message) {
+    const zones = message.zones || [];
+    const box = tile.querySelector(".tile-occupancy-box");
+    if (!box) return;
+    box.hidden = zones.length === 0;
+    const parts = zones.map((zone) => `${Object.values(zone.occupancy || {}).reduce((a, b) => a + b, 0)} ${zone.name}`);
+    tile.querySelector(".tile-occupancy").textContent = parts.join(" · ");
+  }
+
   function attach(tile) {
     const id = tile.dataset.streamId;
     const canvas = tile.querySelector(".tile-frame");
@@ -92,6 +102,7 @@
         refreshPlaceholder(tile);
       },
       onMetrics: (metrics) => showMetrics(tile, metrics),
+      onAnalytics: (message) => showOccupancy(tile, message),
       onStatus: (message) => showStatus(tile, message),
       onGone: () => removeTile(id),
       onAuth: () => SV.goToLogin(loginUrl),
