@@ -1,46 +1,16 @@
-"""Django settings. The only module that reads the environment, through the typed helpers below."""
+"""Django settings. The only modules that read the environment, through the typed helpers of dashboard/env.py;
+the frame path's settings (inference, streams, analytics) are in settings_streams.py, the events' in
+settings_events.py, both imported at the end."""
 
-import os
 import secrets
 import socket
 from pathlib import Path
 
 import dj_database_url
 
+from dashboard.env import env_bool, env_float, env_int, env_list, env_path, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    raw = env_str(name)
-    return int(raw) if raw else default
-
-
-def env_float(name: str, default: float) -> float:
-    raw = env_str(name)
-    return float(raw) if raw else default
-
-
-def env_list(name: str, default: list[str], sep: str = ",") -> list[str]:
-    raw = env_str(name)
-    if not raw:
-        return default
-    return [item.strip() for item in raw.split(sep) if item.strip()]
-
-
-def env_path(name: str, default: Path) -> Path:
-    raw = env_str(name)
-    return Path(raw).expanduser().resolve() if raw else default
 
 
 def _secret_key(key_file: Path | None) -> str:
@@ -210,58 +180,6 @@ CELERY_BEAT_SCHEDULER = "workers.beat:LeasedScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 1  # also how often a standby beat tries the lock
 CELERY_REDBEAT_LOCK_TIMEOUT = env_int("REDBEAT_LOCK_TIMEOUT_S", 5)
 
-# --- Inference -------------------------------------------------------------------------------------
-# Empty means "embedded": the launcher starts the bundled tritonserver and passes its URL down.
-TRITON_URL = env_str("TRITON_URL")
-TRITON_MODEL_NAME = env_str("TRITON_MODEL_NAME", "yolo")
-TRITON_TIMEOUT_S = env_float("TRITON_TIMEOUT_S", 10.0)
-# The ONNX file (in ASSETS_DIR) the embedded Triton serves as model TRITON_MODEL_NAME.
-YOLO_MODEL_FILE = env_str("YOLO_MODEL", "yolo11n_320_dyn.onnx")
-TRITON_MAX_BATCH_SIZE = env_int("TRITON_MAX_BATCH_SIZE", 8)
-TRITON_MAX_QUEUE_DELAY_US = env_int("TRITON_MAX_QUEUE_DELAY_US", 2000)
-# Two instances of two non-spinning ONNX Runtime threads: best measured on 2 cores (docs/benchmarks.md).
-TRITON_INSTANCE_COUNT = env_int("TRITON_INSTANCE_COUNT", 2)
-TRITON_ORT_THREADS = env_int("TRITON_ORT_THREADS", 2)
-NMS_IOU = env_float("NMS_IOU", 0.45)
-# How frames reach Triton: "auto" (shared memory if Triton is on this host, else HTTP), "shm" or "http".
-TRITON_TRANSPORT = env_str("TRITON_TRANSPORT", "auto")
-# "server": the model decodes boxes and runs NMS (a few KB per response); "raw": the ONNX output as is.
-TRITON_POSTPROCESS = env_str("TRITON_POSTPROCESS", "server")
-# Where `manage.py import_model` writes model entries (a remote Triton must read it too, explicit control).
-TRITON_MODEL_REPOSITORY = env_path("TRITON_MODEL_REPOSITORY", VAR_DIR / "triton" / "repository")
-# Python interpreter that reads ONNX files for import (needs onnxruntime; the Triton venv has it).
-TRITON_PYTHON = env_path("TRITON_PYTHON", BASE_DIR / ".venv-triton" / "bin" / "python")
-
-# --- Streams ---------------------------------------------------------------------------------------
-DEFAULT_CONFIDENCE = env_float("DEFAULT_CONFIDENCE", 0.25)
-DEMO_STREAMS = env_bool("DEMO_STREAMS", True)
-DEMO_MAX_FPS = env_float("DEMO_MAX_FPS", 5.0)
-JPEG_QUALITY = env_int("JPEG_QUALITY", 75)
-# Live sources: never block 30 s on a silent camera; keep OpenCV's TCP default for RTSP.
-SOURCE_FFMPEG_OPTIONS = env_str(
-    "OPENCV_FFMPEG_CAPTURE_OPTIONS",
-    "rtsp_transport;tcp|timeout;3000000|rw_timeout;3000000|analyzeduration;0|probesize;32",
-)
-# The lease fences one pipeline per stream (renewed every second); a dead worker's streams move after its TTL.
-STREAM_LEASE_TTL_S = env_float("STREAM_LEASE_TTL_S", 5.0)
-STREAM_CONTROL_POLL_S = 0.25
-# A queued run task nobody took within this time, while slots were free, was lost: it is queued again.
-STREAM_DISPATCH_TTL_S = env_float("STREAM_DISPATCH_TTL_S", 30.0)
-STREAM_RETRY_BASE_S = env_float("STREAM_RETRY_BASE_S", 2.0)
-STREAM_RETRY_MAX_S = env_float("STREAM_RETRY_MAX_S", 60.0)
-STREAM_EVENTS_KEEP = env_int("STREAM_EVENTS_KEEP", 500)
-# No frame for this long from a live source that reports no error either: show it as reconnecting.
-STREAM_STALL_S = env_float("STREAM_STALL_S", 3.0)
-# A lost live source is reopened with a backoff (base, 2×base … max); down this long, it shows failed.
-STREAM_RECONNECT_BASE_S = env_float("STREAM_RECONNECT_BASE_S", 1.0)
-STREAM_RECONNECT_MAX_S = env_float("STREAM_RECONNECT_MAX_S", 10.0)
-STREAM_SOURCE_FAIL_AFTER_S = env_float("STREAM_SOURCE_FAIL_AFTER_S", 300.0)
-
-# --- Analytics (tracking, zones, lines) --------------------------------------------------------------
-# Below this processed rate the tracker loses fast objects and counts become unreliable: the stream page
-# says so. Measured on the highway clip (docs/analytics.md): exact at 15 fps, within 10 % at 10, not below.
-ANALYTICS_MIN_TRACKING_FPS = env_float("ANALYTICS_MIN_TRACKING_FPS", 10.0)
-
 # --- Launcher (python -m stack ROLE...; docs/operations.md) ------------------------------------------
 NODE_HOST = env_str("NODE_HOST") or socket.gethostname()  # in node names: streams@HOST, control@HOST
 WORKER_NAME = env_str("WORKER_NAME")  # the stream worker node; default streams@NODE_HOST
@@ -313,5 +231,6 @@ LOGGING = {
     },
 }
 
-# --- Events and delivery: their own module (docs/events.md), read the same way --------------------------
+# --- The frame path (inference, streams, analytics) and events: their own modules, read the same way -----
 from dashboard.settings_events import *  # noqa: E402, F403
+from dashboard.settings_streams import *  # noqa: E402, F403

@@ -1,7 +1,8 @@
 """Settings of the events app and the deliverer (docs/events.md), imported at the end of dashboard/settings.py,
 whose typed helpers they use: only settings read the environment."""
 
-from dashboard.settings import VAR_DIR, env_float, env_int, env_path, env_str
+from dashboard.env import env_float, env_int, env_path, env_str
+from dashboard.settings import VAR_DIR
 
 # Snapshots (JPEG + thumbnail per event) live here; workers and the web must share it on a multi-host deployment.
 EVENTS_MEDIA_DIR = env_path("EVENTS_MEDIA_DIR", VAR_DIR / "events")

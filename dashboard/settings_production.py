@@ -7,8 +7,8 @@ It refuses to start without an explicit DJANGO_SECRET_KEY (every host must sign 
 
 from django.core.exceptions import ImproperlyConfigured
 
+from dashboard.env import env_bool, env_int, env_list, env_str
 from dashboard.settings import *  # noqa: F403
-from dashboard.settings import env_bool, env_int, env_list, env_str
 
 if not env_str("DJANGO_SECRET_KEY"):
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (50+ random characters), the same on every host.")
