@@ -139,8 +139,8 @@ def test_counts_at_the_rate_this_machine_processes_match_the_hand_count(triton_u
     pass of the clip paced like a camera, dropping frames when inference is slower THEN each direction is within
     ±10 % of the hand count, and the counts it stores equal what it counted."""
     from workers.annotate import FrameAnnotator
-    from workers.detector import Detector
     from workers.build import build_pipeline
+    from workers.detector import Detector
     from workers.runtime import configure_stream_runtime
 
     configure_stream_runtime()
