@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.roles import Role
 from analytics import selectors, services
 from analytics.models import AnalyticsSettings, Line, Zone
 from dashboard.api import _actor, _as_drf_error
@@ -78,6 +79,9 @@ def _stream(stream_id: int) -> Stream:
 
 
 class _ShapeViewSet(viewsets.GenericViewSet):
+    # Zones and lines apply to the running stream like confidence does: an operator's live settings.
+    action_roles = {**dict.fromkeys(("list", "retrieve"), Role.VIEWER),
+                    **dict.fromkeys(("create", "partial_update", "destroy"), Role.OPERATOR)}  # fmt: skip
     """Zones and lines alike; subclasses name the model and the services."""
 
     model: type[Zone] | type[Line]
@@ -137,6 +141,7 @@ class LineViewSet(_ShapeViewSet):
 
 
 class AnalyticsSettingsView(APIView):
+    method_roles = {"GET": Role.VIEWER, "PATCH": Role.OPERATOR}
     @extend_schema(responses=AnalyticsSettingsSerializer)
     def get(self, request: Request, stream_id: int) -> Response:
         """Tracking and traces of the stream, when its counts were last reset, the rate tracking needs."""
@@ -163,6 +168,7 @@ COUNT_PARAMETERS = [
 
 
 class CountsView(APIView):
+    method_roles = {"GET": Role.VIEWER}
     @extend_schema(parameters=COUNT_PARAMETERS, responses=CountRowSerializer(many=True))
     def get(self, request: Request, stream_id: int) -> Response:
         """Counts per bucket (UTC) of every zone and line of the stream, oldest first."""
@@ -171,6 +177,7 @@ class CountsView(APIView):
 
 
 class CountsCsvView(APIView):
+    method_roles = {"GET": Role.VIEWER}
     @extend_schema(parameters=COUNT_PARAMETERS, responses={(200, "text/csv"): str})
     def get(self, request: Request, stream_id: int) -> HttpResponse:
         """The same rows as /counts/, as a CSV download."""
@@ -191,6 +198,7 @@ class ResetSerializer(serializers.Serializer):
 
 
 class CountsResetView(APIView):
+    method_roles = {"POST": Role.OPERATOR}
     @extend_schema(request=None, responses=ResetSerializer)
     def post(self, request: Request, stream_id: int) -> Response:
         """Every count of the stream's zones and lines back to zero; the event log records who did it."""

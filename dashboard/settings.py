@@ -212,6 +212,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Streams, their lifecycle commands and event log, and the worker registry.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models name their choices "kind": one enum name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "StreamEventKindEnum": "streams.models.StreamEvent.Kind",
+        "EventRuleKindEnum": "events.models.rules.Rule.Kind",
+        "CountKindEnum": "analytics.models.CountBucket.Kind",
+    },
 }
 
 # --- Logging ---------------------------------------------------------------------------------------

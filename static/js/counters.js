@@ -82,7 +82,7 @@
     result.textContent = response && response.ok ? "Applied." : "Not applied.";
   });
 
-  document.getElementById("reset-counts").addEventListener("click", async () => {
+  document.getElementById("reset-counts")?.addEventListener("click", async () => {
     if (!window.confirm("Reset every count of this stream's zones and lines to zero?")) return;
     const response = await sendJson("POST", panel.dataset.resetUrl).catch(() => null);
     if (response && response.ok) {

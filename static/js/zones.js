@@ -213,8 +213,9 @@ window.Analytics = (() => {
   });
 
   document.getElementById("shape-cancel").addEventListener("click", stop);
-  document.getElementById("draw-zone").addEventListener("click", () => start("zone"));
-  document.getElementById("draw-line").addEventListener("click", () => start("line"));
+  // A viewer gets no drawing controls (the page leaves them out): the tables still list the shapes.
+  document.getElementById("draw-zone")?.addEventListener("click", () => start("zone"));
+  document.getElementById("draw-line")?.addEventListener("click", () => start("line"));
 
   // --- The list of shapes (rows of the counters tables; counters.js fills in the numbers) -----------------
 
@@ -252,7 +253,7 @@ window.Analytics = (() => {
     remove.addEventListener("click", () => removeShape(kind, row.dataset.id, row.dataset.name));
     edit.setAttribute("aria-label", `Edit ${kind} ${shape.name}`);
     remove.setAttribute("aria-label", `Delete ${kind} ${shape.name}`);
-    actions.append(edit, remove);
+    if (panel.dataset.canOperate) actions.append(edit, remove);
     row.append(actions);
     return row;
   }

@@ -19,8 +19,8 @@ T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def api(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("op", password="pw-123456"))
+def api(client, user_with_role):
+    client.force_login(user_with_role("operator", "op"))
     return client
 
 

@@ -12,10 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator(client, django_user_model, settings, tmp_path):
+def operator(client, user_with_role, settings, tmp_path):
     settings.STREAM_MEDIA_DIRS = [tmp_path]
     (tmp_path / "clip.mp4").write_bytes(b"x")
-    client.force_login(django_user_model.objects.create_user("op", password="pw-123456"))
+    client.force_login(user_with_role("operator", "op"))
     return client, str(tmp_path / "clip.mp4")
 
 

@@ -55,3 +55,13 @@ def test_a_refused_page_names_the_role_it_needs(client, user_with_role):
     response = client.get("/streams/new/")
     assert response.status_code == 403
     assert "This needs the admin role; your role is viewer." in response.content.decode()
+
+
+def test_zone_drawing_and_count_reset_are_an_operators(page_as):
+    """GIVEN the stream page's zones-and-lines panel WHEN a viewer and an operator open it THEN only the operator
+    gets the draw and reset controls and live analytics settings; the viewer still sees the counters."""
+    viewer, operator = page_as("viewer", "/streams/{id}/"), page_as("operator", "/streams/{id}/")
+    assert 'id="counter-lines"' in viewer and 'data-can-operate=""' in viewer
+    assert 'id="draw-zone"' not in viewer and 'id="reset-counts"' not in viewer
+    assert 'name="tracking" checked disabled' in viewer
+    assert 'id="draw-zone"' in operator and 'id="reset-counts"' in operator and 'data-can-operate="1"' in operator

@@ -40,7 +40,7 @@ class DelivererProcess:
     proc: subprocess.Popen | None = None
 
     def start(self) -> "DelivererProcess":
-        from stack.launcher import deliver_command
+        from stack.commands import deliver_command
 
         command = deliver_command(name=f"deliver-test-{time.time():.0f}")
         self.proc = spawn(command, env=self.env, cwd=ROOT, log_path=self.log_path)

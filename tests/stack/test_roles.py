@@ -23,8 +23,9 @@ def test_roles_parse_in_start_order_and_all_means_every_role():
 
 def test_every_process_of_every_role_has_a_command_or_is_the_embedded_triton():
     """GIVEN the role table WHEN each role's processes are listed THEN each has a command line (the control role
-    runs its worker and beat as two processes), except the embedded Triton, which the launcher starts itself."""
-    assert processes_of(["control"]) == ["control", "beat"]
+    runs its worker, beat and the events' deliverer as three processes), except the embedded Triton, which the
+    launcher starts itself."""
+    assert processes_of(["control"]) == ["control", "beat", "deliver"]
     for process in processes_of(list(ROLE_PROCESSES)):
         assert process in PROCESSES or process == "triton"
 
