@@ -84,7 +84,7 @@ def test_metrics_scrape_shows_every_stream_metric_and_counters_rise(product, wat
     assert_scrape_complete(product, watched_stream.stream_id)
 
 
-@pytest.mark.parametrize("process", ["pool", "worker", "beat", "control", "web", "triton", "valkey"])
+@pytest.mark.parametrize("process", ["pool", "worker", "beat", "control", "deliver", "web", "triton", "valkey"])
 def test_a_killed_process_is_replaced_and_the_stream_keeps_its_promises(product, watched_stream, process):
     """GIVEN a running stream watched over a WebSocket WHEN one process of the product is killed with SIGKILL
     THEN the launcher starts it again, what it did works again within 15 s (30 s for Valkey) with frames

@@ -125,6 +125,7 @@ PROCESS_PATTERNS = {
     "control": "worker -n control@",
     "beat": "workers.celery beat",
     "web": "daphne",
+    "deliver": "manage.py deliver",
 }
 
 
