@@ -97,7 +97,8 @@ class ObjectRuleEngine:
         seen: set[tuple[int, str]] = set()
         for rule in self.rules:
             if rule.kind == LINE_CROSSED:
-                changes += self._crossed(rule, crossing_sightings(rule, sightings, scene), at, frame)
+                changes += self._crossed(rule, crossing_sightings(rule, sightings, scene, self._ages.best_score), at,
+                                         frame)  # fmt: skip
                 continue
             for sighting in rule_sightings(rule, sightings, scene, self._scores):
                 seen.add((rule.id, sighting.key))
@@ -170,23 +171,27 @@ class ObjectRuleEngine:
 
 
 class TrackAges:
-    """Since when each tracked object has been in view (a line rule's minimum duration); forgotten once unseen
-    for `forget_after_s`, so a returning object starts again."""
+    """Since when each tracked object has been in view, and its best confidence so far (a line rule's minimum
+    duration and score: one blurred crossing frame does not hide a car seen clearly before); forgotten once
+    unseen for `forget_after_s`, so a returning object starts again."""
 
     def __init__(self, *, forget_after_s: float) -> None:
         self._forget_after_s = forget_after_s
-        self._seen: dict[int, tuple[float, float]] = {}  # tracker id -> (first seen, last seen)
+        self._seen: dict[int, tuple[float, float, float]] = {}  # tracker id -> (first seen, last seen, best score)
 
     def update(self, sightings: Iterable[Sighting], at: float) -> None:
         for sighting in sightings:
             if sighting.tracker_id is not None:
-                first = self._seen.get(sighting.tracker_id, (at, at))[0]
-                self._seen[sighting.tracker_id] = (first, at)
-        stale = [tid for tid, (_, last) in self._seen.items() if at - last > self._forget_after_s]
+                first, _, best = self._seen.get(sighting.tracker_id, (at, at, 0.0))
+                self._seen[sighting.tracker_id] = (first, at, max(best, sighting.score))
+        stale = [tid for tid, (_, last, _) in self._seen.items() if at - last > self._forget_after_s]
         for tracker_id in stale:
             del self._seen[tracker_id]
 
     def age(self, sighting: Sighting, at: float) -> float:
         if sighting.tracker_id is None:
             return 0.0
-        return at - self._seen.get(sighting.tracker_id, (at, at))[0]
+        return at - self._seen.get(sighting.tracker_id, (at, at, 0.0))[0]
+
+    def best_score(self, sighting: Sighting) -> float:
+        return max(sighting.score, self._seen.get(sighting.tracker_id, (0.0, 0.0, 0.0))[2])

@@ -8,7 +8,7 @@ Crossings are instantaneous and go through `crossing_sightings` instead (an even
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -100,8 +100,10 @@ def _union(boxes: Iterable[tuple[float, float, float, float]]) -> tuple[float, f
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-def crossing_sightings(rule: ObjectRule, sightings: Sequence[Sighting], scene: Scene) -> list[Sighting]:
-    """The crossings of the rule's line in this frame, in its direction and classes, at its minimum score."""
+def crossing_sightings(rule: ObjectRule, sightings: Sequence[Sighting], scene: Scene,
+                       best_score: Callable[[Sighting], float]) -> list[Sighting]:  # fmt: skip
+    """The crossings of the rule's line in this frame, in its direction and classes, by objects whose best
+    confidence so far (`best_score`) reaches the rule's minimum score."""
     by_tracker = {s.tracker_id: s for s in sightings if s.tracker_id is not None}
     found = []
     for crossing in scene.crossings.get(rule.line_id, ()) if rule.line_id is not None else ():
@@ -110,8 +112,8 @@ def crossing_sightings(rule: ObjectRule, sightings: Sequence[Sighting], scene: S
         sighting = by_tracker.get(crossing.tracker_id)
         if sighting is None:
             continue
-        sighting = replace(sighting, class_name=crossing.class_name, detail=f"crossed “{crossing.line_name}” "
-                           f"{crossing.direction}")  # fmt: skip
+        sighting = replace(sighting, class_name=crossing.class_name, score=best_score(sighting),
+                           detail=f"crossed “{crossing.line_name}” {crossing.direction}")  # fmt: skip
         if rule.counts(sighting):
             found.append(sighting)
     return found

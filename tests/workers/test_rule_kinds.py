@@ -78,11 +78,15 @@ def test_a_line_rule_makes_one_instant_event_per_crossing_in_its_direction():
 
 
 def test_a_line_rule_honours_min_score_min_duration_and_cooldown():
-    """GIVEN line rules WHEN a weak detection crosses, an object crosses 0.3 s after it appeared, and one object
-    crosses back and forth THEN below the minimum score nothing, before the minimum duration nothing, and within
-    the cooldown the same object raises one event (another object still raises its own)."""
+    """GIVEN line rules WHEN a weakly detected object crosses, an object crosses 0.3 s after it appeared, and one
+    object crosses back and forth THEN below the minimum score nothing (unless the object was seen above it
+    before: its best score counts), before the minimum duration nothing, and within the cooldown the same object
+    raises one event (another object still raises its own)."""
     weak = [([person(1, score=0.3)], facts(crossings=[(1, "in")]))]
     assert run(engine(rule("line_crossed", line_id=LINE)), weak) == []
+    seen_well = [([person(1, score=0.9)], facts())] + weak  # its best confidence so far is what counts
+    changes = run(engine(rule("line_crossed", line_id=LINE)), seen_well)
+    assert kinds(changes) == ["start", "end"] and changes[0].sighting.score == 0.9
     early = [([person(1)], facts())] * 3 + [([person(1)], facts(crossings=[(1, "in")]))]
     assert run(engine(rule("line_crossed", line_id=LINE, min_duration_s=1.0)), early) == []
     late = [([person(1)], facts())] * 10 + [([person(1)], facts(crossings=[(1, "in")]))]
