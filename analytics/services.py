@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from analytics import signals
 from analytics.geometry import parse_points
 from analytics.models import AnalyticsSettings, CountBucket, Line, Zone
 from streams import control, events
@@ -85,8 +86,12 @@ def counts_reset(*, stream: Stream, actor: str = "") -> int:
     return deleted
 
 
-def counts_record(*, stream_id: int, deltas: Mapping[DeltaKey, int], collected_since: datetime) -> int:
-    """Add a worker's counts to their minute buckets; returns how many buckets it touched.
+def counts_record(
+    *, stream_id: int, deltas: Mapping[DeltaKey, int], collected_since: datetime,
+    occupancy: Mapping[int, Mapping[str, int]] | None = None,
+) -> int:
+    """Add a worker's counts to their minute buckets; returns how many buckets it touched. `occupancy` (zone id
+    -> class -> inside now) goes with them to the counts_recorded hook (analytics.signals), in the transaction.
 
     Counts collected (partly) before the stream's last reset are dropped: a reset means zero from then on.
     Counts of a zone or line deleted meanwhile are dropped too."""
@@ -103,7 +108,17 @@ def counts_record(*, stream_id: int, deltas: Mapping[DeltaKey, int], collected_s
             if count > 0 and (key[0], key[1]) in alive:
                 _add(stream_id, key, count)
                 touched += 1
+        if touched:
+            _send_counts_recorded(stream_id, occupancy or {})
         return touched
+
+
+def _send_counts_recorded(stream_id: int, occupancy: Mapping[int, Mapping[str, int]]) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: a failing receiver's rows go, the counts stay
+            signals.counts_recorded.send(sender=CountBucket, stream_id=stream_id, occupancy=occupancy)
+    except Exception:  # noqa: BLE001 - a hook must never undo or fail storing the counts
+        logger.exception("Stream %s: a counts hook failed", stream_id)
 
 
 def _add(stream_id: int, key: DeltaKey, count: int) -> None:

@@ -21,7 +21,7 @@ class RuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rule
         fields = ["id", "stream", "name", "kind", "classes", "min_score", "min_duration_s", "cooldown_s", "enabled",
-                  "created_at", "updated_at"]  # fmt: skip
+                  "zone", "line", "direction", "max_occupancy", "dwell_s", "created_at", "updated_at"]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
         validators = []  # the service checks the unique name, with the other rules, in one place
 
@@ -57,7 +57,9 @@ class Pages(LimitOffsetPagination):
 class RuleViewSet(viewsets.ModelViewSet):
     action_roles = {**dict.fromkeys(("list", "retrieve"), Role.VIEWER),
                     **dict.fromkeys(("create", "update", "partial_update", "destroy"), Role.ADMIN)}  # fmt: skip
-    """A stream's rules (`?stream=<id>`). Object rules: classes, minimum score, minimum duration, cooldown."""
+    """A stream's rules (`?stream=<id>`): classes, minimum score, minimum duration, cooldown; `zone` (object
+    rules: optional; overcrowded, loitering: required), `line` and `direction` (line_crossed), `max_occupancy`
+    (overcrowded), `dwell_s` (loitering). A zone or line of another stream, or a negative number: 400."""
 
     serializer_class = RuleSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -86,6 +88,7 @@ class RuleViewSet(viewsets.ModelViewSet):
 
 FILTERS = [
     OpenApiParameter("stream", int), OpenApiParameter("rule", int), OpenApiParameter("class", str),
+    OpenApiParameter("zone", int, description="Events that were in this zone (analytics zone id)"),
     OpenApiParameter("since", str, description="ISO 8601"), OpenApiParameter("until", str, description="ISO 8601"),
     OpenApiParameter("active", bool),
 ]
@@ -95,8 +98,8 @@ FILTERS = [
 class EventViewSet(viewsets.ReadOnlyModelViewSet):
     action_roles = {**dict.fromkeys(("list", "retrieve", "snapshot", "thumbnail"), Role.VIEWER),
                     "acknowledge": Role.OPERATOR}  # fmt: skip
-    """Events newest first, filtered by stream, rule, class (`class`), start time (`since`, `until`) and
-    whether they are still going on (`active`)."""
+    """Events newest first, filtered by stream, rule, class (`class`), zone (`zone`: events that were in it),
+    start time (`since`, `until`) and whether they are still going on (`active`)."""
 
     serializer_class = EventSerializer
     pagination_class = Pages
@@ -107,7 +110,8 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         active = params.get("active")
         return selectors.event_list(
             stream_id=_int_or_none(params.get("stream")), rule_id=_int_or_none(params.get("rule")),
-            class_name=params.get("class", ""), since=_when(params, "since"), until=_when(params, "until"),
+            class_name=params.get("class", ""), zone_id=_int_or_none(params.get("zone")),
+            since=_when(params, "since"), until=_when(params, "until"),
             active=None if active in (None, "") else active.lower() in ("1", "true", "yes"),
         )
 

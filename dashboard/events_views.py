@@ -26,7 +26,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     events = selectors.event_list(
         stream_id=getattr(filters.get("stream"), "pk", None), rule_id=getattr(filters.get("rule"), "pk", None),
-        class_name=filters.get("label") or "", since=filters.get("since"), until=filters.get("until"),
+        class_name=filters.get("label") or "", zone_id=getattr(filters.get("zone"), "pk", None),
+        since=filters.get("since"), until=filters.get("until"),
     )
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

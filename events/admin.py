@@ -17,7 +17,8 @@ def _fail(admin_site: admin.ModelAdmin, request: HttpRequest, error: ValidationE
 
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "stream", "kind", "classes", "min_score", "min_duration_s", "cooldown_s", "enabled")
+    list_display = ("name", "stream", "kind", "classes", "zone", "line", "min_score", "min_duration_s", "cooldown_s",
+                    "enabled")  # fmt: skip
     list_filter = ("kind", "enabled", "stream")
     search_fields = ("name", "stream__name")
 
@@ -39,7 +40,7 @@ class EventAdmin(admin.ModelAdmin):
                     "end_reason", "acknowledged_by")  # fmt: skip
     list_filter = ("kind", "stream", "class_name")
     date_hierarchy = "started_at"
-    readonly_fields = [field.name for field in Event._meta.fields]
+    readonly_fields = [*(field.name for field in Event._meta.fields), "in_zones"]
     actions = ("acknowledge",)
 
     def has_add_permission(self, request) -> bool:  # noqa: ANN001 - events come from rules, not from typing

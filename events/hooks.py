@@ -1,11 +1,13 @@
-"""What the events app does when streams change: connected in EventsConfig.ready() to the one-way hook of
-streams/ (streams.signals.status_changed, sent inside the status write's transaction) and to deletions.
+"""What the events app does when streams change: connected in EventsConfig.ready() to the one-way hooks of
+streams/ (streams.signals.status_changed, sent inside the status write's transaction), of analytics/
+(analytics.signals.counts_recorded, inside the counts' transaction) and to deletions.
 
 Down means reconnecting or failed; a stream that is running again after being down "comes back". Object events
 of a stream that stops running (paused, stopped, down, rebuilding) end: no frame will end them otherwise.
 """
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from django.db import transaction
@@ -35,6 +37,14 @@ def on_stream_status_changed(sender: object, *, stream: Stream, previous: str, s
             _outage_end(stream, reason="stream came back", came_back=True)
         elif status in OPERATOR_STOPPED:
             _outage_end(stream, reason=f"stream {status}", came_back=False)
+
+
+def on_counts_recorded(sender: object, *, stream_id: int, occupancy: Mapping[int, Mapping[str, int]],
+                       **_: object) -> None:  # fmt: skip
+    """A worker's counts were stored (analytics.signals.counts_recorded, inside that transaction): the stream's
+    totals and occupancy go to the outbox with them (MQTT's retained counts topics)."""
+    with transaction.atomic():
+        outbox.outbox_counts(stream_id=stream_id, occupancy=occupancy)
 
 
 def _outage_begin(stream: Stream) -> None:

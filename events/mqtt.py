@@ -7,6 +7,9 @@ Topics under MQTT_TOPIC_PREFIX (default `streamvision`), as docs/events.md lists
   <prefix>/events                  every event change: {"type": "new"|"update"|"end", "before", "after"}
   <prefix>/streams/<id>/events     the same, for one stream
   <prefix>/streams/<id>/state      retained: the stream's current status; emptied when the stream is deleted
+  <prefix>/streams/<id>/counts     retained: every line's and zone's counts (per class) and each zone's occupancy
+  <prefix>/streams/<id>/lines/<line id>   retained: {"name", "in", "out", "by_class": {"in": {...}, "out": {...}}}
+  <prefix>/streams/<id>/zones/<zone id>   retained: {"name", "occupancy", "enter", "exit", "by_class": {...}}
 """
 
 import json
@@ -23,7 +26,8 @@ from events.sending import SendResult
 logger = logging.getLogger(__name__)
 
 Type = OutboxMessage.Type
-MQTT_TYPES = frozenset({Type.EVENT_NEW, Type.EVENT_UPDATE, Type.EVENT_END, Type.STREAM_STATUS, Type.STREAM_DELETED})
+MQTT_TYPES = frozenset({Type.EVENT_NEW, Type.EVENT_UPDATE, Type.EVENT_END, Type.STREAM_STATUS, Type.STREAM_DELETED,
+                        Type.STREAM_COUNTS})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,30 @@ def publications(message: OutboxMessage, prefix: str) -> list[Publication]:
         return [Publication(f"{prefix}/events", body, False), Publication(f"{stream_topic}/events", body, False)]
     if message.type == Type.STREAM_STATUS:
         return [Publication(f"{stream_topic}/state", json.dumps(message.payload).encode(), True)]
-    if message.type == Type.STREAM_DELETED:
-        return [Publication(f"{stream_topic}/state", b"", True)]  # an empty retained message clears it
+    if message.type == Type.STREAM_COUNTS:
+        return count_publications(message.payload, stream_topic)
+    if message.type == Type.STREAM_DELETED:  # an empty retained message clears a topic
+        return [Publication(f"{stream_topic}/state", b"", True), Publication(f"{stream_topic}/counts", b"", True)]
     return []
+
+
+def count_publications(payload: dict, stream_topic: str) -> list[Publication]:
+    """The stream's counts as one retained topic, and each line and zone as its own (totals over classes)."""
+    found = [Publication(f"{stream_topic}/counts", _json(payload), True)]
+    for line in payload.get("lines", []):
+        body = {"name": line["name"], "in": sum(line["in"].values()), "out": sum(line["out"].values()),
+                "by_class": {"in": line["in"], "out": line["out"]}, "at": payload["at"]}  # fmt: skip
+        found.append(Publication(f"{stream_topic}/lines/{line['id']}", _json(body), True))
+    for zone in payload.get("zones", []):
+        body = {"name": zone["name"], "occupancy": sum(zone["occupancy"].values()),
+                "enter": sum(zone["enter"].values()), "exit": sum(zone["exit"].values()), "at": payload["at"],
+                "by_class": {"occupancy": zone["occupancy"], "enter": zone["enter"], "exit": zone["exit"]}}  # fmt: skip
+        found.append(Publication(f"{stream_topic}/zones/{zone['id']}", _json(body), True))
+    return found
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 class MqttLink:

@@ -3,12 +3,15 @@ so a crash between "stored" and "sent" loses nothing. The deliverer (events.deli
 commit, deliverers are woken through Redis so a message leaves in milliseconds, not at the next poll."""
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 import redis
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
+from analytics import selectors as analytics_selectors
 from events.messages import EventData
 from events.models import Event, OutboxMessage, WebhookEndpoint
 from streams.control import redis_client
@@ -65,6 +68,27 @@ def outbox_stream_status(*, stream: Stream, previous: str) -> OutboxMessage:
         "at": iso(stream.status_changed_at),
     }
     return _write(type=OutboxMessage.Type.STREAM_STATUS, stream_id=stream.pk, payload=payload)
+
+
+def outbox_counts(*, stream_id: int, occupancy: Mapping[int, Mapping[str, int]]) -> OutboxMessage | None:
+    """The stream's counts changed (call inside the transaction that stored them): every line's in/out and every
+    zone's entries, exits and occupancy now, per class, since the last reset. None if the stream is gone."""
+    stream = Stream.objects.filter(pk=stream_id).only("pk", "name").first()
+    if stream is None:
+        return None
+    totals = analytics_selectors.totals_by_object(stream_id=stream_id)
+    lines = [{"id": line.pk, "name": line.name, **_metrics(totals.get(("line", line.pk)), ("in", "out"))}
+             for line in analytics_selectors.lines_of(stream_id=stream_id)]  # fmt: skip
+    zones = [{"id": zone.pk, "name": zone.name, "occupancy": dict(occupancy.get(zone.pk, {})),
+              **_metrics(totals.get(("zone", zone.pk)), ("enter", "exit"))}
+             for zone in analytics_selectors.zones_of(stream_id=stream_id)]  # fmt: skip
+    payload = {"stream": {"id": stream.pk, "name": stream.name}, "at": iso(timezone.now()), "lines": lines,
+               "zones": zones}  # fmt: skip
+    return _write(type=OutboxMessage.Type.STREAM_COUNTS, stream_id=stream_id, payload=payload)
+
+
+def _metrics(found: Mapping[str, Mapping[str, int]] | None, names: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    return {name: dict((found or {}).get(name, {})) for name in names}
 
 
 def outbox_stream_deleted(*, stream_id: int, name: str) -> OutboxMessage:

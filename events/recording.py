@@ -5,12 +5,13 @@ ends the events of a worker that died."""
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
+from analytics.models import Zone
 from events import notify, outbox
 from events.models import Event, OutboxMessage, Rule
 from streams import control
@@ -29,6 +30,9 @@ class Seen:
     tracker_id: int | None
     score: float
     box: list[float]
+    zones: list[str] = field(default_factory=list)  # names of the zones the object is in now
+    zone_ids: list[int] = field(default_factory=list)
+    detail: str = ""  # overcrowding: how many are inside; a crossing: which way
 
 
 def event_start(
@@ -43,8 +47,10 @@ def event_start(
         event = Event.objects.create(
             id=event_id, stream=rule.stream, rule=rule, rule_name=rule.name, kind=rule.kind,
             class_name=seen.class_name, tracker_id=seen.tracker_id, best_score=seen.score, box=seen.box,
-            started_at=started_at, updated_at=timezone.now(), origin=origin, **(snapshot or {}),
+            zones=seen.zones, detail=seen.detail[:500], started_at=started_at, updated_at=timezone.now(),
+            origin=origin, **(snapshot or {}),
         )
+        _add_zones(event, seen, rule)
         outbox.outbox_event(event=event, type=Type.EVENT_NEW, before=None)
         notify.event_changed(event, "new")
     return event
@@ -58,6 +64,8 @@ def event_update(*, event_id: str, seen: Seen, save_snapshot: SaveSnapshot | Non
             return None
         before = outbox.event_data(event)
         event.best_score, event.box, event.updated_at = seen.score, seen.box, timezone.now()
+        event.zones, event.detail = seen.zones, seen.detail[:500] or event.detail
+        _add_zones(event, seen, event.rule)
         if save_snapshot is not None and event.snapshot_pruned_at is None:
             for field, value in save_snapshot(event).items():
                 setattr(event, field, value)
@@ -83,7 +91,16 @@ def event_end(*, event_id: str, ended_at: datetime | None = None, reason: str) -
 
 
 def _open_event(event_id: str) -> Event | None:
-    return Event.objects.select_for_update().select_related("stream").filter(pk=event_id, ended_at__isnull=True).first()
+    events = Event.objects.select_for_update(of=("self",)).select_related("stream", "rule")
+    return events.filter(pk=event_id, ended_at__isnull=True).first()
+
+
+def _add_zones(event: Event, seen: Seen, rule: Rule | None) -> None:
+    """Remember every zone the event has been in (the timeline's zone filter), its rule's zone included."""
+    ids = set(seen.zone_ids) | ({rule.zone_id} if rule is not None and rule.zone_id is not None else set())
+    live = Zone.objects.filter(pk__in=ids, stream_id=event.stream_id).values_list("pk", flat=True)
+    if ids:
+        event.in_zones.add(*live)
 
 
 def events_end_open(*, stream_id: int, reason: str, kinds: Iterable[str] = Rule.OBJECT_KINDS) -> int:

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
+from analytics.models import Zone
 from events.models import Delivery, DeliveryAttempt, Event, Rule, WebhookEndpoint
 
 
@@ -13,7 +14,7 @@ def rules_for_pipeline(*, stream_id: int) -> list[Rule]:
 
 
 def rule_list(*, stream_id: int | None = None) -> QuerySet[Rule]:
-    rules = Rule.objects.select_related("stream")
+    rules = Rule.objects.select_related("stream", "zone", "line")
     return rules.filter(stream_id=stream_id) if stream_id is not None else rules
 
 
@@ -22,17 +23,21 @@ def event_list(
     stream_id: int | None = None,
     rule_id: int | None = None,
     class_name: str = "",
+    zone_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     active: bool | None = None,
 ) -> QuerySet[Event]:
-    """Events newest first, filtered by stream, rule, class, start time and whether they are still going on."""
+    """Events newest first, filtered by stream, rule, class, zone (events that were in it), start time and
+    whether they are still going on."""
     events = Event.objects.select_related("stream")
     conditions = {
         "stream_id": stream_id, "rule_id": rule_id, "class_name": class_name or None,
         "started_at__gte": since, "started_at__lt": until,
     }
     events = events.filter(**{field: value for field, value in conditions.items() if value is not None})
+    if zone_id is not None:
+        events = events.filter(pk__in=Event.in_zones.through.objects.filter(zone_id=zone_id).values("event_id"))
     if active is not None:
         events = events.filter(ended_at__isnull=active)
     return events.order_by("-started_at", "-pk")
@@ -52,6 +57,11 @@ def active_alert_counts() -> dict[int, int]:
         .values("stream_id").annotate(count=Count("pk"))
     )
     return {row["stream_id"]: row["count"] for row in rows}
+
+
+def zone_choices() -> QuerySet[Zone]:
+    """The zones the timeline can filter by, with their stream (for their labels)."""
+    return Zone.objects.select_related("stream").order_by("stream__name", "name")
 
 
 def class_names_seen() -> list[str]:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from analytics.models import Line, Zone
 from catalog.selectors import model_get
 from events import notify
 from events.models import Event, Rule
@@ -25,6 +26,11 @@ class RuleFields(TypedDict, total=False):
     min_duration_s: float
     cooldown_s: float
     enabled: bool
+    zone: Zone | None
+    line: Line | None
+    direction: str
+    max_occupancy: int | None
+    dwell_s: float | None
 
 
 def known_classes(stream: Stream) -> frozenset[str]:
@@ -56,6 +62,8 @@ def rule_delete(*, rule: Rule, actor: str = "") -> None:
 
 
 def _validate(rule: Rule) -> None:
+    """Every check, before anything is stored: the fields, the kind's zone or line (of the rule's stream) and
+    threshold (Rule.clean), and classes the stream's model knows."""
     rule.classes = list(dict.fromkeys(str(name).strip() for name in (rule.classes or []) if str(name).strip()))
     rule.full_clean()
     if rule.kind in Rule.STREAM_KINDS:

@@ -9,37 +9,23 @@ Per rule and object: the event starts once the object was seen (at the rule's mi
 minimum duration; a better sighting becomes an update at most once per `update_interval_s` (the best one of
 that interval, with its frame); the event ends when the object was unseen for `lost_after_s` (at the time it
 was last seen), after which that object raises nothing for the rule's cooldown.
+
+The kinds built on analytics (workers.rule_scene) feed the same machine: an object rule with a zone follows
+only the objects inside it; loitering, the objects inside longer than its dwell time (one event per visit: it
+ends when the object leaves); overcrowding, one "object" per zone while more than N are inside (a higher count
+is a better snapshot; it ends `lost_after_s` after the count fell back to N or fewer). A line crossing is an
+event that starts and ends at once. Events carry the zones their object is in now: a change is an update.
 """
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-import numpy as np
-import supervision as sv
+from workers.rule_scene import LINE_CROSSED, MemberScores, Scene, crossing_sightings, rule_sightings
+from workers.rule_types import ObjectRule, Sighting, best_per_key, sightings_of
 
-
-@dataclass(frozen=True)
-class ObjectRule:
-    id: int
-    name: str
-    classes: frozenset[str]  # empty: every class
-    min_score: float
-    min_duration_s: float
-    cooldown_s: float
-
-    def counts(self, sighting: "Sighting") -> bool:
-        return (not self.classes or sighting.class_name in self.classes) and sighting.score >= self.min_score
-
-
-@dataclass(frozen=True)
-class Sighting:
-    key: str  # "t<tracker id>", or "c:<class>" when no tracker ran
-    class_name: str
-    tracker_id: int | None
-    score: float
-    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in source pixels
+__all__ = ["EventChange", "ObjectRule", "ObjectRuleEngine", "Sighting", "best_per_key", "sightings_of"]
 
 
 @dataclass(frozen=True)
@@ -63,24 +49,9 @@ class _Track:
     best_frame: Any
     event_id: str | None = None
     sent_at: float = 0.0
-    pending: bool = False  # a better sighting than the one last sent
-
-
-def sightings_of(detections: sv.Detections) -> list[Sighting]:
-    """What a frame's detections show, one sighting per box; boxes a tracker did not match (-1) are skipped."""
-    names = detections.data.get("class_name", [])
-    tracker_ids = detections.tracker_id
-    found = []
-    for index in range(len(detections)):
-        tracker_id = int(tracker_ids[index]) if tracker_ids is not None else None
-        if tracker_id is not None and tracker_id < 0:
-            continue
-        name = str(names[index]) if len(names) > index else str(detections.class_id[index])
-        score = float(detections.confidence[index]) if detections.confidence is not None else 1.0
-        box = tuple(float(v) for v in np.asarray(detections.xyxy[index]).tolist())
-        key = f"t{tracker_id}" if tracker_id is not None else f"c:{name}"
-        found.append(Sighting(key=key, class_name=name, tracker_id=tracker_id, score=score, box=box))  # type: ignore[arg-type]
-    return found
+    pending: bool = False  # a better sighting (or other zones) than what was last sent
+    zones: tuple[str, ...] = ()  # where the object is now (the best sighting may be older)
+    zone_ids: tuple[int, ...] = ()
 
 
 class ObjectRuleEngine:
@@ -94,6 +65,8 @@ class ObjectRuleEngine:
         self._tracks: dict[tuple[int, str], _Track] = {}
         self._cool_until: dict[tuple[int, str], float] = {}
         self._last_at: float | None = None
+        self._ages = TrackAges(forget_after_s=lost_after_s)
+        self._scores = MemberScores()
 
     @property
     def open_events(self) -> int:
@@ -108,19 +81,45 @@ class ObjectRuleEngine:
         gone = [key for key in self._tracks if key[0] not in current]
         return [change for key in gone for change in self._drop(key, reason="rule deleted or disabled")]
 
-    def step(self, sightings: Sequence[Sighting], *, at: float, frame: Any = None) -> list[EventChange]:
+    def step(
+        self, sightings: Sequence[Sighting], *, at: float, frame: Any = None, facts: Mapping[str, Any] | None = None
+    ) -> list[EventChange]:
+        """One frame: its sightings (sightings_of), capture time, the frame (passed back for snapshots) and the
+        analysers' facts (ctx.facts: zones and lines, for the kinds built on them)."""
         changes: list[EventChange] = []
         if self._last_at is not None and at - self._last_at > 2 * self._lost_after_s + 1.0:
             changes += self.end_all(reason="no frames for a while")  # paused, or the source was lost
         self._last_at = at
+        scene = Scene.of(facts or {})
+        sightings = [scene.with_zones(sighting) for sighting in sightings]
+        self._ages.update(sightings, at)
+        self._scores.update(scene, sightings)
         seen: set[tuple[int, str]] = set()
         for rule in self.rules:
-            for sighting in _best_per_key(rule, sightings):
+            if rule.kind == LINE_CROSSED:
+                changes += self._crossed(rule, crossing_sightings(rule, sightings, scene, self._ages.best_score), at,
+                                         frame)  # fmt: skip
+                continue
+            for sighting in rule_sightings(rule, sightings, scene, self._scores):
                 seen.add((rule.id, sighting.key))
                 changes += self._saw(rule, sighting, at, frame)
         for key in [key for key, track in self._tracks.items() if key not in seen]:
             if at - self._tracks[key].last_seen >= self._lost_after_s:
                 changes += self._drop(key, reason="left")
+        return changes
+
+    def _crossed(self, rule: ObjectRule, crossings: list[Sighting], at: float, frame: Any) -> list[EventChange]:
+        """A crossing is an event that starts and ends at once: after the object was seen for the rule's minimum
+        duration, and not within the cooldown of the same object's last crossing event."""
+        changes: list[EventChange] = []
+        for sighting in crossings:
+            key = (rule.id, sighting.key)
+            if at < self._cool_until.get(key, float("-inf")) or self._ages.age(sighting, at) < rule.min_duration_s:
+                continue
+            event_id = self._new_id()
+            changes.append(EventChange("start", event_id, rule, at=at, sighting=sighting, frame=frame))
+            changes.append(EventChange("end", event_id, rule, at=at, reason="crossed"))
+            self._cool_until[key] = at + rule.cooldown_s
         return changes
 
     def end_all(self, *, reason: str) -> list[EventChange]:
@@ -132,11 +131,15 @@ class ObjectRuleEngine:
         if track is None:
             if at < self._cool_until.get(key, float("-inf")):
                 return []
-            track = _Track(rule, first_seen=at, last_seen=at, best=sighting, best_at=at, best_frame=frame)
+            track = _Track(rule, first_seen=at, last_seen=at, best=sighting, best_at=at, best_frame=frame,
+                           zones=sighting.zones, zone_ids=sighting.zone_ids)  # fmt: skip
             self._tracks[key] = track
         track.last_seen = at
-        if sighting.score > track.best.score:
+        if sighting.better_than(track.best):
             track.best, track.best_at, track.best_frame = sighting, at, frame
+            track.pending = track.event_id is not None
+        if sighting.zones != track.zones:
+            track.zones, track.zone_ids = sighting.zones, sighting.zone_ids
             track.pending = track.event_id is not None
         if track.event_id is None:
             if at - track.first_seen < rule.min_duration_s:
@@ -152,7 +155,8 @@ class ObjectRuleEngine:
         return self._change("update", track, at=track.best_at)
 
     def _change(self, kind: Literal["start", "update"], track: _Track, *, at: float) -> EventChange:
-        change = EventChange(kind, track.event_id or "", track.rule, at=at, sighting=track.best, frame=track.best_frame)
+        best = replace(track.best, zones=track.zones, zone_ids=track.zone_ids)  # the zones it is in now
+        change = EventChange(kind, track.event_id or "", track.rule, at=at, sighting=best, frame=track.best_frame)
         track.best_frame = None  # the stage has drawn it; keep no frame longer than needed
         return change
 
@@ -166,10 +170,28 @@ class ObjectRuleEngine:
         return changes
 
 
-def _best_per_key(rule: ObjectRule, sightings: Sequence[Sighting]) -> list[Sighting]:
-    """The rule's sightings, the best one per object (several boxes of one class are one presence)."""
-    best: dict[str, Sighting] = {}
-    for sighting in sightings:
-        if rule.counts(sighting) and (sighting.key not in best or sighting.score > best[sighting.key].score):
-            best[sighting.key] = sighting
-    return list(best.values())
+class TrackAges:
+    """Since when each tracked object has been in view, and its best confidence so far (a line rule's minimum
+    duration and score: one blurred crossing frame does not hide a car seen clearly before); forgotten once
+    unseen for `forget_after_s`, so a returning object starts again."""
+
+    def __init__(self, *, forget_after_s: float) -> None:
+        self._forget_after_s = forget_after_s
+        self._seen: dict[int, tuple[float, float, float]] = {}  # tracker id -> (first seen, last seen, best score)
+
+    def update(self, sightings: Iterable[Sighting], at: float) -> None:
+        for sighting in sightings:
+            if sighting.tracker_id is not None:
+                first, _, best = self._seen.get(sighting.tracker_id, (at, at, 0.0))
+                self._seen[sighting.tracker_id] = (first, at, max(best, sighting.score))
+        stale = [tid for tid, (_, last, _) in self._seen.items() if at - last > self._forget_after_s]
+        for tracker_id in stale:
+            del self._seen[tracker_id]
+
+    def age(self, sighting: Sighting, at: float) -> float:
+        if sighting.tracker_id is None:
+            return 0.0
+        return at - self._seen.get(sighting.tracker_id, (at, at, 0.0))[0]
+
+    def best_score(self, sighting: Sighting) -> float:
+        return max(sighting.score, self._seen.get(sighting.tracker_id, (0.0, 0.0, 0.0))[2])

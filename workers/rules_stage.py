@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 def object_rule(rule: Rule) -> ObjectRule:
     return ObjectRule(
         id=rule.pk, name=rule.name, classes=frozenset(rule.classes or ()), min_score=rule.min_score,
-        min_duration_s=rule.min_duration_s, cooldown_s=rule.cooldown_s,
+        min_duration_s=rule.min_duration_s, cooldown_s=rule.cooldown_s, kind=rule.kind, zone_id=rule.zone_id,
+        line_id=rule.line_id, direction=rule.direction, max_occupancy=rule.max_occupancy, dwell_s=rule.dwell_s,
     )
 
 
@@ -67,7 +68,7 @@ class RulesStage:
         self._refresh_rules()
         if not self.engine.rules:
             return
-        for change in self.engine.step(sightings_of(ctx.detections), at=ctx.at, frame=ctx):
+        for change in self.engine.step(sightings_of(ctx.detections), at=ctx.at, frame=ctx, facts=ctx.facts):
             self.writer.submit(self._op(change))
 
     def _refresh_rules(self) -> None:
@@ -88,7 +89,8 @@ class RulesStage:
             return EventOp("end", self.stream_id, event_id=change.event_id, at=change.at, reason=change.reason)
         sighting = change.sighting
         seen = Seen(class_name=sighting.class_name, tracker_id=sighting.tracker_id, score=round(sighting.score, 4),
-                    box=[round(v, 1) for v in sighting.box])  # fmt: skip
+                    box=[round(v, 1) for v in sighting.box], zones=list(sighting.zones),
+                    zone_ids=list(sighting.zone_ids), detail=sighting.detail)  # fmt: skip
         image = change.frame.annotated() if isinstance(change.frame, FrameContext) else None
         return EventOp(change.kind, self.stream_id, event_id=change.event_id, rule_id=change.rule.id,
                        origin=self.origin, seen=seen, image=image, at=change.at)  # fmt: skip

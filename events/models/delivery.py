@@ -32,6 +32,7 @@ class OutboxMessage(models.Model):
         EVENT_END = "event.end"
         STREAM_STATUS = "stream.status"
         STREAM_DELETED = "stream.deleted"
+        STREAM_COUNTS = "stream.counts"  # MQTT only: a stream's line and zone counts, after they changed
         WEBHOOK_TEST = "webhook.test"
 
     SUBSCRIBABLE = ("event.new", "event.update", "event.end", "stream.status")

@@ -19,18 +19,29 @@ class Rule(models.Model):
     """What one stream should raise events for.
 
     Object rules work on tracked objects: one object (one tracker id) in view is one event, however many frames
-    show it. Stream rules follow the stream's observed status. Later kinds (an object inside a zone, a line
-    crossed per direction, a zone's occupancy above N, an object staying in a zone longer than T) add nullable
-    foreign keys to analytics.Zone / analytics.Line and a threshold or a dwell time; these fields stay as they are.
+    show it; with a zone, only while the object is inside it. Analytics rules work on the facts of the stream's
+    zones and lines (workers.analytics.facts): a line crossed (per direction), a zone's occupancy above N
+    (overcrowding), an object staying in a zone longer than T seconds (loitering). Stream rules follow the
+    stream's observed status. A rule's zone or line belongs to its stream; deleting it deletes the rule.
     """
 
     class Kind(models.TextChoices):
         OBJECT = "object", "Object appears"
+        LINE_CROSSED = "line_crossed", "Line crossed"
+        OVERCROWDED = "overcrowded", "Zone overcrowded"
+        LOITERING = "loitering", "Loitering in a zone"
         STREAM_DOWN = "stream_down", "Stream goes down"
         STREAM_UP = "stream_up", "Stream comes back"
 
-    OBJECT_KINDS = frozenset({Kind.OBJECT})
+    class Direction(models.TextChoices):
+        EITHER = "either", "Either way"
+        IN = "in", "In (towards the line's in side)"
+        OUT = "out", "Out"
+
+    OBJECT_KINDS = frozenset({Kind.OBJECT, Kind.LINE_CROSSED, Kind.OVERCROWDED, Kind.LOITERING})  # the pipeline's
     STREAM_KINDS = frozenset({Kind.STREAM_DOWN, Kind.STREAM_UP})
+    ZONE_KINDS = frozenset({Kind.OVERCROWDED, Kind.LOITERING})  # need a zone (an object rule may have one)
+    LINE_KINDS = frozenset({Kind.LINE_CROSSED})
 
     stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="event_rules")
     name = models.CharField(max_length=100)
@@ -52,6 +63,26 @@ class Rule(models.Model):
         help_text="After an event of this rule ends, the same object (or, for stream rules, the stream) raises "
         "no new one for this many seconds.",
     )
+    zone = models.ForeignKey(
+        "analytics.Zone", on_delete=models.CASCADE, null=True, blank=True, related_name="event_rules",
+        help_text="Object rules: only inside this zone (optional). Overcrowding and loitering: the zone watched.",
+    )
+    line = models.ForeignKey(
+        "analytics.Line", on_delete=models.CASCADE, null=True, blank=True, related_name="event_rules",
+        help_text="Line crossed: the line watched.",
+    )
+    direction = models.CharField(
+        max_length=8, choices=Direction.choices, default=Direction.EITHER,
+        help_text="Line crossed: which way counts.",
+    )
+    max_occupancy = models.IntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="Overcrowding: an event while more than this many objects (of the rule's classes) are inside.",
+    )
+    dwell_s = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0)],
+        help_text="Loitering: an event once an object has been inside the zone longer than this many seconds.",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -62,6 +93,30 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream.name}: {self.name}"
+
+    def clean(self) -> None:
+        """What a rule's kind needs: its zone or line, of the rule's own stream, and its threshold."""
+        errors = rule_shape_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+def rule_shape_errors(rule: Rule) -> dict[str, str]:
+    errors = {}
+    may_have = {"zone": Rule.ZONE_KINDS | {Rule.Kind.OBJECT}, "line": Rule.LINE_KINDS}
+    for field, needed_by in (("zone", Rule.ZONE_KINDS), ("line", Rule.LINE_KINDS)):
+        shape = getattr(rule, field)
+        if shape is not None and rule.stream_id is not None and shape.stream_id != rule.stream_id:
+            errors[field] = f"The {field} “{shape.name}” belongs to another stream; choose one of this rule's stream."
+        elif shape is None and rule.kind in needed_by:
+            errors[field] = f"A “{rule.get_kind_display()}” rule needs a {field} of its stream."
+        elif shape is not None and rule.kind not in may_have[field]:
+            errors[field] = f"A “{rule.get_kind_display()}” rule has no {field}: leave it empty."
+    if rule.kind == Rule.Kind.OVERCROWDED and rule.max_occupancy is None:
+        errors["max_occupancy"] = "Overcrowding needs the number of objects (0 or more) above which it starts."
+    if rule.kind == Rule.Kind.LOITERING and rule.dwell_s is None:
+        errors["dwell_s"] = "Loitering needs the time (seconds, 0 or more) an object may stay in the zone."
+    return errors
 
 
 class Event(models.Model):
@@ -83,7 +138,10 @@ class Event(models.Model):
     detail = models.CharField(max_length=500, blank=True, help_text="Stream rules: the stream's status reason.")
     best_score = models.FloatField(null=True, blank=True)
     box = models.JSONField(null=True, blank=True, help_text="[x1, y1, x2, y2] of the object in the snapshot.")
-    zones = models.JSONField(default=list, blank=True, help_text="Zones the object is in now.")
+    zones = models.JSONField(default=list, blank=True, help_text="Names of the zones the object is in now.")
+    in_zones = models.ManyToManyField(
+        "analytics.Zone", blank=True, related_name="events", help_text="Every zone the event was in (the filter)."
+    )
     origin = models.CharField(max_length=200, blank=True, help_text="The lease holder whose pipeline raised it.")
     snapshot = models.CharField(max_length=300, blank=True, help_text="Under EVENTS_MEDIA_DIR.")
     thumbnail = models.CharField(max_length=300, blank=True)

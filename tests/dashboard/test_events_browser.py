@@ -47,3 +47,36 @@ def test_a_new_event_appears_live_on_the_events_page_and_badges_its_wall_tile(pa
         expect(badge).to_be_hidden(timeout=LIVE_TIMEOUT_MS)
     finally:
         live_stack.api("DELETE", f"/api/streams/{stream_id}/")
+
+
+def test_the_rule_form_shows_the_kind_s_fields_and_refuses_a_zone_of_another_stream(page: Page, live_stack):
+    """GIVEN two streams, each with a zone WHEN an admin picks "Zone overcrowded" on the new-rule page THEN the
+    zone and the number show and the line does not; WHEN sent with the other stream's zone THEN the page says so
+    and no rule is stored; with the stream's own zone the rules list shows it."""
+    square = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]
+    ids = [make_stream(live_stack, f"rules-form-{n}", dead_camera()) for n in (1, 2)]
+    zones = [live_stack.api("POST", f"/api/streams/{sid}/zones/", {"name": f"zone {n}", "points": square}).body
+             for n, sid in enumerate(ids, 1)]  # fmt: skip
+    try:
+        _log_in(page, live_stack)
+        page.goto(live_stack.url + f"/events/rules/new/?stream={ids[0]}")
+        expect(page.locator('[data-field="zone"]')).to_be_visible()  # an object rule, optionally in a zone
+        expect(page.locator('[data-field="line"]')).to_be_hidden()
+        page.get_by_label("Kind").select_option("line_crossed")
+        expect(page.locator('[data-field="line"]')).to_be_visible()
+        expect(page.locator('[data-field="max_occupancy"]')).to_be_hidden()
+        page.get_by_label("Kind").select_option("overcrowded")
+        expect(page.locator('[data-field="line"]')).to_be_hidden()
+        expect(page.locator('[data-field="max_occupancy"]')).to_be_visible()
+        page.get_by_label("Name").fill("crowd")
+        page.get_by_label("Zone").select_option(label=f"rules-form-2: {zones[1]['name']}")
+        page.get_by_label("Overcrowded above (objects)").fill("3")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("belongs to another stream")).to_be_visible()
+        assert not [r for r in live_stack.api("GET", f"/api/event-rules/?stream={ids[0]}").body if r["name"] == "crowd"]
+        page.get_by_label("Zone").select_option(label=f"rules-form-1: {zones[0]['name']}")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("#rules-table")).to_contain_text("more than 3")
+    finally:
+        for stream_id in ids:
+            live_stack.api("DELETE", f"/api/streams/{stream_id}/")

@@ -95,9 +95,10 @@ class StreamAnalytics:
         pending = self.ledger.take_pending()
         if pending is None:
             return
+        occupancy = {zone_id: dict(facts.occupancy) for zone_id, facts in self.zones.latest.items()}
         try:
             services.counts_record(stream_id=self.stream_id, deltas=pending.deltas,
-                                   collected_since=_datetime(pending.collected_since))  # fmt: skip
+                                   collected_since=_datetime(pending.collected_since), occupancy=occupancy)  # fmt: skip
         except DatabaseError as error:
             logger.warning("Stream %s: counts not stored yet (%s); keeping them for the next flush", self.stream_id,
                            error)  # fmt: skip
