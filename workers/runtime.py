@@ -8,6 +8,7 @@ from django.conf import settings
 def configure_stream_runtime() -> None:
     # OpenCV reads this at each open; setting it at all drops its TCP default, so settings keep rtsp_transport.
     os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = settings.SOURCE_FFMPEG_OPTIONS
+    _one_thread_each()
     from streamvision.stream.configuration import StreamsConfiguration, configure_process
 
     configure_process(
@@ -20,3 +21,14 @@ def configure_stream_runtime() -> None:
             predictions_queue_size_explicit=True,
         )
     )
+
+
+def _one_thread_each() -> None:
+    """One pool process runs one stream; the pool has a process per stream, so the processes already use every
+    core. Threads of their own (FFmpeg's frame threads, OpenCV's parallel_for pool, whose idle threads spin)
+    only oversubscribe the cores: measured on 2 cores, 8 watched streams went from 52.7 to XX ms of worker CPU
+    per frame (docs/benchmarks.md). A single-threaded decode costs 3.1 ms a 720p frame, 30 fps needs 33 ms."""
+    os.environ["OPENCV_FFMPEG_THREADS"] = "1"  # read by OpenCV at each open of a source
+    import cv2
+
+    cv2.setNumThreads(1)
