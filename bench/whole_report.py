@@ -8,20 +8,20 @@ BEGIN, END = "<!-- whole:begin -->", "<!-- whole:end -->"
 
 def markdown(results: dict) -> str:
     lines = [
-        "| streams | watched | product, processed fps | peer fps | product / peer | cores: stream workers / "
-        "Triton / web / other | cores: bench clients / whole machine | worker CPU ms per frame | "
-        "frames on the WebSockets /s | inference round trip ms (p50) |",
+        "| streams | watched | product, processed fps | peer fps: files / paced as cameras | product / peer: "
+        "files / cameras | cores: stream workers / Triton / web / other | cores: bench clients / whole machine | "
+        "worker CPU ms per frame | frames on the WebSockets /s | inference round trip ms (p50) |",
         "|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results["rows"]:
-        c, fps, peer = row["cores"], row["fps"], row.get("peer_fps")
-        ratio = f"{fps / peer:.2f}" if peer else "–"
+        c, fps, peer = row["cores"], row["fps"], row.get("peer_fps") or {}
+        ratios = " / ".join(f"{fps / peer[k]:.2f}" if peer.get(k) else "–" for k in ("files", "cameras"))
         per_frame = f"{1000 * c['workers'] / fps:.1f}" if fps else "–"
         lines.append(
-            f"| {row['streams']} | {'yes' if row['watched'] else 'no'} | {fps:.1f} | {_f(peer)} | {ratio} | "
-            f"{c['workers']:.2f} / {c['triton']:.2f} / {c['web']:.2f} / {c['other']:.2f} | "
-            f"{c['bench']:.2f} / {c['machine']:.2f} | {per_frame} | "
-            f"{row['ws_fps']:.1f} | {_f(row.get('inference_ms_p50'))} |"
+            f"| {row['streams']} | {'yes' if row['watched'] else 'no'} | {fps:.1f} | {_f(peer.get('files'))} / "
+            f"{_f(peer.get('cameras'))} | {ratios} | {c['workers']:.2f} / {c['triton']:.2f} / {c['web']:.2f} / "
+            f"{c['other']:.2f} | {_f(c.get('bench'), 2)} / {_f(c.get('machine'), 2)} | {per_frame} | {row['ws_fps']:.1f} | "
+            f"{_f(row.get('inference_ms_p50'))} |"
         )
     lines += ["", _memory(results)]
     return "\n".join(lines)
@@ -46,5 +46,5 @@ def write_docs(path: Path, table: str, results: dict) -> None:
     path.write_text(re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: body, text, flags=re.S))
 
 
-def _f(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+def _f(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
