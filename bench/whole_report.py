@@ -20,8 +20,8 @@ def markdown(results: dict) -> str:
         lines.append(
             f"| {row['streams']} | {'yes' if row['watched'] else 'no'} | {fps:.1f} | {_f(peer.get('files'))} / "
             f"{_f(peer.get('cameras'))} | {ratios} | {c['workers']:.2f} / {c['triton']:.2f} / {c['web']:.2f} / "
-            f"{c['other']:.2f} | {_f(c.get('bench'), 2)} / {_f(c.get('machine'), 2)} | {per_frame} | {row['ws_fps']:.1f} | "
-            f"{_f(row.get('inference_ms_p50'))} |"
+            f"{c['other']:.2f} | {_f(c.get('bench'), 2)} / {_f(c.get('machine'), 2)} | {per_frame} | "
+            f"{row['ws_fps']:.1f} | {_f(row.get('inference_ms_p50'))} |"
         )
     lines += ["", _memory(results)]
     return "\n".join(lines)

@@ -19,6 +19,10 @@ def configure_stream_runtime() -> None:
             disable_gstreamer_video_sources=True,
             predictions_queue_size=4,
             predictions_queue_size_explicit=True,
+            # A full buffer is the only reason to drop a frame. The default estimates drops from the source's
+            # announced fps against the measured grab pace; once the cores are busy (8 streams on 2) grabbing
+            # falls behind 29.8 fps, and it then drops 16 frames in a row, whatever the consumer could take.
+            default_adaptive_mode_backpressure=True,
         )
     )
 
@@ -26,8 +30,9 @@ def configure_stream_runtime() -> None:
 def _one_thread_each() -> None:
     """One pool process runs one stream; the pool has a process per stream, so the processes already use every
     core. Threads of their own (FFmpeg's frame threads, OpenCV's parallel_for pool, whose idle threads spin)
-    only oversubscribe the cores: measured on 2 cores, 8 watched streams went from 52.7 to XX ms of worker CPU
-    per frame (docs/benchmarks.md). A single-threaded decode costs 3.1 ms a 720p frame, 30 fps needs 33 ms."""
+    only oversubscribe the cores: measured on 2 cores with 4 watched streams, 19.5 → 41.3 processed frames/s and
+    30.7 → 17.7 ms of worker CPU per frame (docs/benchmarks.md). A single-threaded 720p decode takes 3.1 ms of
+    the 33 ms a 30 fps camera allows."""
     os.environ["OPENCV_FFMPEG_THREADS"] = "1"  # read by OpenCV at each open of a source
     import cv2
 
