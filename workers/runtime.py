@@ -30,9 +30,8 @@ def configure_stream_runtime() -> None:
 def _one_thread_each() -> None:
     """One pool process runs one stream; the pool has a process per stream, so the processes already use every
     core. Threads of their own (FFmpeg's frame threads, OpenCV's parallel_for pool, whose idle threads spin)
-    only oversubscribe the cores: measured on 2 cores with 4 watched streams, 19.5 → 41.3 processed frames/s and
-    30.7 → 17.7 ms of worker CPU per frame (docs/benchmarks.md). A single-threaded 720p decode takes 3.1 ms of
-    the 33 ms a 30 fps camera allows."""
+    would only oversubscribe them. A single-threaded 720p decode takes 3.1 ms of CPU (3.5 ms with two threads) of
+    the 33 ms a 30 fps camera allows; the product's fps did not move measurably (docs/benchmarks.md)."""
     os.environ["OPENCV_FFMPEG_THREADS"] = "1"  # read by OpenCV at each open of a source
     import cv2
 
