@@ -13,13 +13,11 @@ def configure_stream_runtime() -> None:
 
     configure_process(
         StreamsConfiguration(
-            # Our file sources pace themselves like live cameras, so drop rather than queue frames. The consumer
-            # takes the newest frame and drops the rest, so a deeper buffer only holds 2.7 MB frames (720p) for
-            # nothing: 8 → 2 here and 4 → 2 predictions saved ≈ 10 MB of PSS per stream at the same fps.
-            default_buffer_size=2,
+            # Our file sources pace themselves like live cameras, so drop rather than queue frames.
+            default_buffer_size=8,
             restart_attempt_delay=1,
             disable_gstreamer_video_sources=True,
-            predictions_queue_size=2,
+            predictions_queue_size=4,
             predictions_queue_size_explicit=True,
             # A full buffer is the only reason to drop a frame. The default estimates drops from the source's
             # announced fps against the measured grab pace; once the cores are busy (8 streams on 2) grabbing
