@@ -54,6 +54,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 bench: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed
+	$(VENV)/bin/python -m bench whole --write-docs $(BENCH_ARGS)
 	$(VENV)/bin/python -m bench --write-docs --product
 	$(VENV)/bin/python bench/first_frame.py
 	$(VENV)/bin/python bench/fanout.py

@@ -3,6 +3,7 @@ and one clip. Prints a Markdown table and writes JSON (var/bench/latest.json); `
 run into docs/benchmarks.md.
 
     ASSETS_DIR=../shared/assets .venv/bin/python -m bench [--quick] [--write-docs] [--product]
+    ASSETS_DIR=../shared/assets .venv/bin/python -m bench whole [--quick] [--write-docs]   # the whole product
 """
 
 import argparse
@@ -50,6 +51,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["whole"]:
+        from bench import whole  # the headline: the product as `make run` starts it, beside the peer
+
+        return whole.main(sys.argv[2:])
     args = parse_args()
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:

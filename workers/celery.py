@@ -15,6 +15,10 @@ from celery import Celery
 from celery.signals import task_failure, worker_init, worker_process_init, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+# Before numpy loads (pool processes import it after the fork): one OpenMP/BLAS thread per pool process, as
+# workers.runtime does for OpenCV; a pool of one process per stream already fills the cores.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
 logger = logging.getLogger(__name__)
 
