@@ -60,15 +60,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         results = suite.run(args, Path(tmp))
     results["duration_s"] = round(time.time() - started, 1)
-    out = ROOT / "var" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
-    for path in (out / f"{stamp}.json", out / "latest.json"):
-        path.write_text(json.dumps(results, indent=2))
+    report.save_results(results, root=ROOT, prefix="", started=started)
     table = report.markdown(results)
     print(table)
     print(json.dumps(report.summary(results), indent=2))
-    print(f"\nFull JSON: {out / 'latest.json'}")
+    print(f"\nFull JSON: {ROOT / 'var' / 'bench' / 'latest.json'}")
     if args.write_docs:
         report.write_docs(ROOT / "docs" / "benchmarks.md", table, results)
     return 0

@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 from pathlib import Path
 
 TARGETS = {"ceiling": 0.9, "baseline_cpu": 0.85, "baseline_gpu": 1.5, "cpu_vs_decode": 2.0}
@@ -100,3 +101,12 @@ def write_docs(path: Path, table: str, results: dict) -> None:
     if BEGIN not in text:
         text += f"\n{BEGIN}\n{END}\n"
     path.write_text(re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: body, text, flags=re.S))
+
+
+def save_results(results: dict, *, root: Path, prefix: str, started: float) -> None:
+    """Write a run's raw numbers to var/bench/<prefix><stamp>.json and var/bench/<prefix>latest.json."""
+    out = root / "var" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
+    for path in (out / f"{prefix}{stamp}.json", out / f"{prefix}latest.json"):
+        path.write_text(json.dumps(results, indent=2))

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import pipelines, whole_report  # noqa: E402
+from bench import pipelines, report, whole_report  # noqa: E402
 from bench.whole_stack import ProductUnderTest  # noqa: E402
 from tests.stackutil import run_async  # noqa: E402
 
@@ -196,11 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-whole-") as tmp:
         results = run(args, Path(tmp))
     results["duration_s"] = round(time.time() - started, 1)
-    out = ROOT / "var" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
-    for path in (out / f"whole-{stamp}.json", out / "whole-latest.json"):
-        path.write_text(json.dumps(results, indent=2))
+    report.save_results(results, root=ROOT, prefix="whole-", started=started)
     table = whole_report.markdown(results)
     print(table)
     if args.write_docs:
