@@ -208,26 +208,34 @@ class StreamConsumer(AsyncWebsocketConsumer):
             )
 
 
-class StreamListConsumer(AsyncWebsocketConsumer):
-    """Tells the wall page which streams appeared, changed or disappeared, wherever that happened."""
+class GroupListenerConsumer(AsyncWebsocketConsumer):
+    """A socket that only listens: once the user's role allows it, it joins `group` and relays what its
+    subclass's handlers turn into JSON; the browser has nothing to say to it."""
 
     required_role = Role.VIEWER
+    group = ""
 
     async def connect(self) -> None:
         self.joined = False
         if (code := await refused(self)) is not None:
             await self.close(code=code)
             return
-        await self.channel_layer.group_add(STREAMS_GROUP, self.channel_name)
+        await self.channel_layer.group_add(self.group, self.channel_name)
         self.joined = True
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if self.joined:
-            await self.channel_layer.group_discard(STREAMS_GROUP, self.channel_name)
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         return  # nothing to say to us
+
+
+class StreamListConsumer(GroupListenerConsumer):
+    """Tells the wall page which streams appeared, changed or disappeared, wherever that happened."""
+
+    group = STREAMS_GROUP
 
     async def streams_changed(self, event: dict) -> None:
         payload = {"type": "changed", "stream_id": event.get("stream_id"), "change": event.get("change")}
