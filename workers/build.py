@@ -13,7 +13,7 @@ from workers.metrics import StreamMetrics
 from workers.observe import PipelineWatch
 from workers.pipeline import PipelineConfig, RunningPipeline
 from workers.rules_stage import RulesStage
-from workers.sources import video_reference
+from workers.sources import source_buffering, video_reference
 from workers.stages import DetectsObjects, FrameInference, FrameSink, LiveSettings, Publishes
 
 Desired = Stream.DesiredState
@@ -53,6 +53,7 @@ def build_pipeline(
         on_prediction=sink,
         max_fps=stream.max_fps,
         status_update_handlers=[watch.on_status_update, metrics.on_status_update],
+        **source_buffering(stream.source),
     )
     return RunningPipeline(
         stream_id=stream.pk,

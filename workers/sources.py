@@ -1,15 +1,20 @@
 """Turns a stream's source string into what InferencePipeline opens.
 
-Files are played as if they were live cameras: paced at their own frame rate and looped, so a demo stream
-behaves like the RTSP feeds it stands in for (frames are dropped, never queued, when inference is slower).
+Files are played like live cameras, paced at their own frame rate and looped, so a demo stream shows on the wall
+in real time like the RTSP feeds it stands in for. One difference, on purpose: when inference is slower than the
+file, a camera's frames are dropped (it does not wait for us), while a file waits, so every frame of a recording
+is analysed (counts lose nothing) and no CPU goes to decoding frames that would be thrown away. `max_fps` still
+samples a file in real time, as it does a camera.
 """
 
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
+from streamvision.camera.buffer_strategies import BufferConsumptionStrategy, BufferFillingStrategy
 from streamvision.camera.entities import SourceProperties, VideoFrameProducer
 
 from streams.sources import parse_source
@@ -17,6 +22,11 @@ from streams.sources import parse_source
 logger = logging.getLogger(__name__)
 
 VideoReference = str | int | Callable[[], VideoFrameProducer]
+
+
+# A file waits in a short queue: one frame decoded ahead of the one in inference keeps both busy, and a longer
+# queue would only add its length to the latency shown.
+FILE_DECODING_BUFFER = 2
 
 
 class LoopingFileProducer(VideoFrameProducer):
@@ -70,3 +80,15 @@ def video_reference(source: str) -> VideoReference:
     if ref.kind == "file":
         return lambda: LoopingFileProducer(ref.value)
     return ref.value
+
+
+def source_buffering(source: str) -> dict[str, Any]:
+    """InferencePipeline's buffer options for a stored source string: a file waits for the pipeline (nothing
+    dropped, nothing decoded in vain); a camera keeps streamvision's live defaults (drop the oldest frame)."""
+    if parse_source(source).kind != "file":
+        return {}
+    return {
+        "source_buffer_filling_strategy": BufferFillingStrategy.WAIT,
+        "source_buffer_consumption_strategy": BufferConsumptionStrategy.LAZY,
+        "decoding_buffer_size": FILE_DECODING_BUFFER,
+    }

@@ -4,7 +4,7 @@ was counted, frame by frame): the product's count is within ±10 % per direction
 - at the clip's full frame rate: every frame detected, then fed to the stream's analysers as the database
   defines them (and the clip played backwards, for the other direction), plus a sweep of lower rates;
 - at the rate the stream actually processes on this machine: the product's own pipeline (build_pipeline: the
-  file paced like a camera, frames dropped when inference is slower) over one pass of the clip.
+  file paced like a camera, waiting when inference is slower, as files do) over one pass of the clip.
 """
 
 import datetime
@@ -136,7 +136,7 @@ class NoViewers:
 
 def test_counts_at_the_rate_this_machine_processes_match_the_hand_count(triton_url, highway):
     """GIVEN the stream with its line WHEN the product's pipeline (build_pipeline, the real Triton) plays one
-    pass of the clip paced like a camera, dropping frames when inference is slower THEN each direction is within
+    pass of the clip paced like a camera THEN each direction is within
     ±10 % of the hand count, and the counts it stores equal what it counted."""
     from workers.annotate import FrameAnnotator
     from workers.build import build_pipeline
