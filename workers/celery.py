@@ -6,6 +6,7 @@ Reconciler:      celery -A workers.celery worker -Q control --pool solo   (one o
 `python -m stack ROLE` starts these with the right options (stack/commands.py).
 """
 
+import gc
 import logging
 import os
 import threading
@@ -45,6 +46,34 @@ def _prepare_main_process(sender: object = None, **_: object) -> None:
             release_dead_holders(node=node)
     except Exception as error:  # noqa: BLE001 - the TTL frees them anyway; the worker must start
         logger.warning("Could not release the leases of %s's dead processes: %s", node, error)
+    if _runs_streams(sender):
+        preload_frame_path()
+
+
+def _runs_streams(worker: object) -> bool:
+    from django.conf import settings
+
+    queues = set(worker.app.amqp.queues.consume_from)  # type: ignore[attr-defined]
+    return bool(queues - {settings.CONTROL_QUEUE})
+
+
+def preload_frame_path() -> None:
+    """In a stream worker's main process, before the pool forks: the frame path's libraries (OpenCV,
+    supervision with SciPy, streamvision, trackers, our stages) are imported once here, so that the pool's
+    processes share those pages instead of each importing a private copy when its first stream starts.
+    tritonclient stays out (it must not be imported before a fork): each process imports it with its detector."""
+    from workers.runtime import configure_stream_runtime
+
+    configure_stream_runtime()  # streamvision's options freeze at first import; the pool's own call is a no-op
+    import streamvision.stream.pipeline  # noqa: F401
+    import supervision  # noqa: F401
+
+    import workers.build  # noqa: F401
+    import workers.tasks  # noqa: F401
+
+    # Objects that outlive the fork are left alone by the pool processes' collectors, which would otherwise
+    # write to (and so copy) every shared page they hold.
+    gc.freeze()
 
 
 @worker_process_init.connect
