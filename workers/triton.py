@@ -194,12 +194,12 @@ class TritonModel:
             return None
 
     def _check(self, batch: np.ndarray) -> None:
-        height, width = self.spec.input_size
         if not isinstance(batch, np.ndarray) or batch.dtype != np.uint8:
             kind = getattr(batch, "dtype", type(batch).__name__)
             raise ValueError(f"model {self.model_name!r} takes a uint8 array, got {kind}")
-        if batch.ndim != 4 or batch.shape[1:] != (height, width, 3):
-            raise ValueError(f"model {self.model_name!r} takes [N, {height}, {width}, 3], got {list(batch.shape)}")
+        if batch.ndim != 4 or batch.shape[3] != 3 or not self.spec.serves(*batch.shape[1:3]):
+            sizes = " or ".join(f"[N, {h}, {w}, 3]" for h, w in self.spec.input_shapes or [self.spec.input_size])
+            raise ValueError(f"model {self.model_name!r} takes {sizes}, got {list(batch.shape)}")
 
     def _extras(self, count: int, confidence: float | None, iou: float | None, mask: np.ndarray | None) -> dict:
         """Per-image post-processing inputs, for a server that takes them."""

@@ -5,7 +5,9 @@ This project's models (written by yolo_triton/repository.py, CPU or GPU profile)
        `iou` FP32 [N,1] and `class_mask` BOOL [N,C] (False drops a class);
 - out: `detections` FP32 [N,K,6] (x1, y1, x2, y2 in model-input pixels, score, class; best first; zero rows
        after `num_detections` INT32 [N,1]): decode and NMS ran on the server ("nms" layout);
-- config parameter `class_names`: a JSON list of names.
+- config parameter `class_names`: a JSON list of names;
+- config parameter `input_shapes` (when the model also serves rectangular inputs, yolo_triton/reshape.py): a JSON
+  object {"HxW": ONNX path}, the default (square) input first; the image input's H and W are then -1.
 A user's own deployment may instead serve one raw output in a layout of LAYOUTS and take FP32/FP16 [N,3,H,W]
 input; `parse_config` recognises both from the config alone.
 
@@ -41,6 +43,7 @@ PARAM_STAGE = "stage"  # "full", or "postprocess" for the NMS step of the GPU en
 PARAM_ONNX_PATH = "onnx_path"
 PARAM_ORT_THREADS = "ort_threads"
 PARAM_MAX_DETECTIONS = "max_detections"
+PARAM_INPUT_SHAPES = "input_shapes"
 
 # Layouts of one image's output (batch axis removed).
 YOLOV8 = "yolov8"  # [4+C, A]: cx, cy, w, h, C class scores (YOLOv8, YOLO11; no objectness)
@@ -72,6 +75,7 @@ class ModelSpec:
     layout: str  # of what comes back: NMS for server-side models, else the raw output's
     input_format: str = NHWC_UINT8
     optional_inputs: frozenset[str] = frozenset()
+    input_shapes: tuple[tuple[int, int], ...] = ()  # every (height, width) served, input_size first; () = just it
 
     @property
     def server_side(self) -> bool:
@@ -81,6 +85,18 @@ class ModelSpec:
     @property
     def output_names(self) -> list[str]:
         return list(SERVER_OUTPUTS) if self.server_side else [self.output_name]
+
+    def input_size_for(self, height: int, width: int) -> tuple[int, int]:
+        """The smallest served input that holds a height×width image at the default input's scale: the least
+        grey padding, so the least inference work, for the same detail (see yolo_triton/reshape.py)."""
+        default_h, default_w = self.input_size
+        scale = min(default_h / height, default_w / width)
+        need_h, need_w = round(height * scale), round(width * scale)
+        fits = [shape for shape in self.input_shapes if shape[0] >= need_h and shape[1] >= need_w]
+        return min(fits, key=lambda shape: shape[0] * shape[1], default=self.input_size)
+
+    def serves(self, height: int, width: int) -> bool:
+        return (height, width) == self.input_size or (height, width) in self.input_shapes
 
     def input_bytes(self, images: int) -> int:
         """Bytes of the image tensor for `images` images."""
@@ -165,6 +181,11 @@ def parse_config(config: dict[str, Any]) -> ModelSpec:
         raise ValueError(f"model has {len(inputs)} inputs and {len(outputs)} outputs; expected images in, boxes out")
     max_batch_size = int(config.get("max_batch_size", 0))
     image, input_format, size = _image_input(inputs, max_batch_size)
+    shapes = served_shapes(config)
+    if shapes:
+        size = shapes[0]
+    elif min(size) < 1:
+        raise ValueError(f"input {image['name']!r} has no fixed H and W and the config lists no {PARAM_INPUT_SHAPES}")
     names = config_class_names(config)
     output_name, layout, dims = _output(outputs, max_batch_size, len(names) or None)
     if not names:
@@ -172,8 +193,23 @@ def parse_config(config: dict[str, Any]) -> ModelSpec:
     return ModelSpec(
         input_name=image["name"], output_name=output_name, input_size=size, max_batch_size=max_batch_size,
         class_names=tuple(names), layout=layout, input_format=input_format,
-        optional_inputs=frozenset(i["name"] for i in inputs if i["name"] != image["name"]),
+        optional_inputs=frozenset(i["name"] for i in inputs if i["name"] != image["name"]), input_shapes=shapes,
     )  # fmt: skip
+
+
+def shape_key(height: int, width: int) -> str:
+    return f"{height}x{width}"
+
+
+def served_shapes(config: dict[str, Any]) -> tuple[tuple[int, int], ...]:
+    """The (height, width) inputs listed by the `input_shapes` parameter, default first; () when absent."""
+    raw = config_parameter(config, PARAM_INPUT_SHAPES)
+    if not raw:
+        return ()
+    try:
+        return tuple((int(h), int(w)) for h, w in (key.split("x") for key in json.loads(raw)))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"unreadable {PARAM_INPUT_SHAPES} parameter {raw!r}") from exc
 
 
 def _image_input(inputs: list[dict], max_batch_size: int) -> tuple[dict, str, tuple[int, int]]:

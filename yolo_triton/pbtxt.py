@@ -11,6 +11,7 @@ from yolo_triton.contract import (
     IOU,
     NUM_DETECTIONS,
     PARAM_CLASS_NAMES,
+    PARAM_INPUT_SHAPES,
     PARAM_LAYOUT,
     PARAM_ONNX_PATH,
     PARAM_POSTPROCESS,
@@ -50,12 +51,16 @@ def parameters(values: dict[str, str]) -> list[str]:
             for key, value in values.items()]  # fmt: skip
 
 
-def image_input(info: "OnnxInfo") -> str:
-    return tensor(IMAGES, "UINT8", [info.height, info.width, 3])
+def image_input(info: "OnnxInfo", *, any_size: bool = False) -> str:
+    """`any_size`: the model serves several input sizes (listed by parameter input_shapes)."""
+    return tensor(IMAGES, "UINT8", [-1, -1, 3] if any_size else [info.height, info.width, 3])
 
 
-def raw_output(info: "OnnxInfo") -> str:
-    return tensor(RAW_OUTPUT, "FP32", info.output_dims)
+def raw_output(info: "OnnxInfo", *, any_size: bool = False) -> str:
+    dims = list(info.output_dims)
+    if any_size:  # the anchor axis (the long one) grows with the input
+        dims[dims.index(max(dims))] = -1
+    return tensor(RAW_OUTPUT, "FP32", dims)
 
 
 def threshold_inputs(info: "OnnxInfo", *, optional: bool) -> list[str]:
@@ -81,10 +86,12 @@ def cpu_model(info: "OnnxInfo", *, name: str, max_batch_size: int, queue_delay_u
     if max_batch_size > 1:
         lines.append(f"dynamic_batching {{ max_queue_delay_microseconds: {queue_delay_us} }}")
     lines.append(f"instance_group [{{ kind: KIND_CPU, count: {instance_count} }}]")
+    any_size = PARAM_INPUT_SHAPES in extra
+    images = image_input(info, any_size=any_size)
     if server_side:
-        lines += tensors("input", [image_input(info), *threshold_inputs(info, optional=True)]) + detection_outputs()
+        lines += tensors("input", [images, *threshold_inputs(info, optional=True)]) + detection_outputs()
     else:
-        lines += tensors("input", [image_input(info)]) + tensors("output", [raw_output(info)])
+        lines += tensors("input", [images]) + tensors("output", [raw_output(info, any_size=any_size)])
     values = {**extra, PARAM_CLASS_NAMES: json.dumps(info.class_names),
               PARAM_POSTPROCESS: "server" if server_side else "raw", PARAM_LAYOUT: info.layout}  # fmt: skip
     return "\n".join(lines + parameters(values)) + "\n"

@@ -155,6 +155,15 @@ def detections(boxes: Boxes, names: ClassNames) -> sv.Detections:
     )  # fmt: skip
 
 
+def by_input_size(spec: ModelSpec, images_bgr: Sequence[np.ndarray]) -> dict[tuple[int, int], list[int]]:
+    """The images' indexes grouped by the input each goes through: the least-padded size the model serves for its
+    shape (one camera's frames share one; a 16:9 frame goes through 192×320 rather than 320×320)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, image in enumerate(images_bgr):
+        groups.setdefault(spec.input_size_for(*image.shape[:2]), []).append(index)
+    return groups
+
+
 class Detector:
     """prepare → model.infer → to_detections; as thread-safe as its model (TritonModel is)."""
 
@@ -185,14 +194,17 @@ class Detector:
 
         `classes`: keep only these class names (None keeps all; names the model lacks are ignored).
         """
-        if not images_bgr:
-            return []
-        spec = self._model.spec
-        batch = prepare(images_bgr, spec.input_size)
-        mask = self.class_mask(classes)
-        outputs = self._model.infer(batch.pixels, confidence=confidence, iou=iou, class_mask=mask)
-        return to_detections(outputs, batch.placements, layout=spec.layout, names=self._names,
-                             confidence=confidence, iou=iou, class_mask=mask)  # fmt: skip
+        spec, mask = self._model.spec, self.class_mask(classes)
+        found: list[sv.Detections] = [None] * len(images_bgr)  # type: ignore[list-item]
+        # One request per input size: a model input holds one size.
+        for size, indexes in by_input_size(spec, images_bgr).items():
+            batch = prepare([images_bgr[i] for i in indexes], size)
+            outputs = self._model.infer(batch.pixels, confidence=confidence, iou=iou, class_mask=mask)
+            sized = to_detections(outputs, batch.placements, layout=spec.layout, names=self._names,
+                                  confidence=confidence, iou=iou, class_mask=mask)  # fmt: skip
+            for index, detected in zip(indexes, sized, strict=True):
+                found[index] = detected
+        return found
 
     def close(self) -> None:
         self._model.close()

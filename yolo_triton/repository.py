@@ -5,7 +5,8 @@
 Profiles (the same model name and tensor contract, yolo_triton/contract.py):
 - cpu (default; the embedded server, the tests, `manage.py import_model`): one entry `<name>`, this project's
   python-backend model (triton/models/yolo/1/model.py) running ONNX Runtime on CPU, decoding and suppressing
-  per image (`--postprocess server`) or serving the raw output (`--postprocess raw`);
+  per image (`--postprocess server`) or serving the raw output (`--postprocess raw`); a square Ultralytics
+  export is also served at 16:9 and 4:3 input sizes (yolo_triton/reshape.py; `--no-rect-inputs` turns it off);
 - gpu (docs/deploy-gpu.md): `<name>_infer`, the ONNX with a UINT8 NHWC input baked in front, on Triton's ONNX
   Runtime backend with TensorRT FP16; `<name>_post`, the python model's post-processing stage; and the
   ensemble `<name>`. `--cpu-check` serves the inference step with the python backend on CPU instead (how the
@@ -14,6 +15,7 @@ Reading the ONNX needs onnxruntime (both venvs have it); the gpu profile also ne
 """
 
 import argparse
+import json
 import logging
 import shutil
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from yolo_triton import pbtxt
 from yolo_triton.contract import (
+    PARAM_INPUT_SHAPES,
     PARAM_ONNX_PATH,
     PARAM_ORT_THREADS,
     UnknownLayoutError,
@@ -28,7 +31,9 @@ from yolo_triton.contract import (
     fit_names,
     guess_layout,
     parse_names,
+    shape_key,
 )
+from yolo_triton.reshape import write_variants
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +105,12 @@ def write_cpu(args: argparse.Namespace, info: OnnxInfo) -> Path:
         shutil.copyfile(args.onnx, model_dir / ONNX_IN_ENTRY)
     extra = {PARAM_ONNX_PATH: ONNX_IN_ENTRY if args.copy_onnx else str(Path(args.onnx).resolve()),
              PARAM_ORT_THREADS: str(args.ort_threads)}  # fmt: skip
+    variants = write_variants(args.onnx, model_dir / "1") if args.rect_inputs else {}
+    if variants:
+        shapes = {shape_key(info.height, info.width): extra[PARAM_ONNX_PATH]}
+        shapes |= {shape_key(*shape): f"1/{name}" for shape, name in variants.items()}
+        extra[PARAM_INPUT_SHAPES] = json.dumps(shapes)
+        logger.info("Serving %s also at %s", args.model_name, ", ".join(shape_key(*shape) for shape in variants))
     config_path = model_dir / "config.pbtxt"
     config_path.write_text(pbtxt.cpu_model(
         info, name=args.model_name, max_batch_size=args.max_batch_size, queue_delay_us=args.queue_delay_us,
@@ -178,6 +189,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="cpu: decode + NMS in the model (default) or serve the raw ONNX output")  # fmt: skip
     parser.add_argument("--copy-onnx", action="store_true",
                         help="cpu: copy the ONNX into the entry (self-contained, what model imports use)")  # fmt: skip
+    parser.add_argument("--no-rect-inputs", dest="rect_inputs", action="store_false",
+                        help="cpu: serve only the square input (default: also 16:9 and 4:3 variants when the export "
+                             "allows, yolo_triton/reshape.py)")  # fmt: skip
     parser.add_argument("--post-instances", type=int, default=4, help="gpu: CPU instances of the NMS step")
     parser.add_argument("--cpu-check", action="store_true", help="gpu: python backend on CPU for the inference step")
     args = parser.parse_args(argv)

@@ -66,7 +66,9 @@ def _break(repository: Path) -> Path:
 def test_gpu_profile_ensemble_gives_the_default_models_detections(tmp_path: Path):
     """GIVEN the GPU profile's repository (UINT8-wrapped ONNX step, post-processing step, ensemble), with its
     inference step on the CPU python backend (--cpu-check), next to the default model
-    WHEN bus.jpg and zidane.jpg are detected through the ensemble in one batch and through the default model
+    WHEN bus.jpg and a square crop of zidane.jpg are detected through the ensemble in one batch and through the
+    default model (square frames: the default model's 16:9 input would see a 16:9 frame differently, and the GPU
+    profile serves the square input only)
     THEN the ensemble has the same contract (server-side NMS, 80 names) and the same detections."""
     import cv2
 
@@ -85,7 +87,8 @@ def test_gpu_profile_ensemble_gives_the_default_models_detections(tmp_path: Path
     try:
         ensemble = Detector.init(url=server.url, model_name="gpuprof")
         default = Detector.init(url=server.url, model_name="yolo")
-        frames = [cv2.imread(str(asset(name))) for name in ("bus.jpg", "zidane.jpg")]
+        bus, zidane = (cv2.imread(str(asset(name))) for name in ("bus.jpg", "zidane.jpg"))
+        frames = [bus, zidane[:, 280:1000].copy()]
         found = ensemble.detect(frames, confidence=CONF, iou=IOU)
         expected = default.detect(frames, confidence=CONF, iou=IOU)
         only_bus = ensemble.detect(frames[:1], confidence=CONF, iou=IOU, classes=["bus"])

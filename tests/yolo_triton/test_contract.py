@@ -1,5 +1,7 @@
 """The model contract: output layouts from shapes, served configs read into a ModelSpec, the model input."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,35 @@ def test_float_input_model_is_fed_normalised_nchw():
 
     assert tensor.shape == (1, 3, 4, 4) and tensor.dtype == np.float32
     np.testing.assert_allclose(tensor[0, :, 0, 0], [0.0, 0.2, 1.0])
+
+
+def served_config(shapes: dict[str, str] | None) -> dict:
+    config = user_config([-1, -1, 3], "TYPE_UINT8", {"detections": [-1, 6], "num_detections": [1]}, batch=8)
+    if shapes is not None:
+        config["parameters"] = {"input_shapes": {"string_value": json.dumps(shapes)}}
+    return config
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [((720, 1280), (192, 320)), ((1080, 1920), (192, 320)), ((480, 640), (256, 320)), ((432, 768), (192, 320)),
+     ((1080, 810), (320, 320)), ((500, 500), (320, 320)), ((800, 1280), (256, 320))],
+)  # fmt: skip
+def test_a_model_with_rectangular_inputs_gives_each_frame_the_least_padded_one(source, expected):
+    """GIVEN a served model listing 320×320 (default), 192×320 and 256×320 inputs
+    WHEN the input for a frame of each shape is asked for
+    THEN 16:9 (and wider) frames get 192×320, 4:3 frames 256×320, square and portrait frames the default: the
+    smallest input holding the frame at the default's scale."""
+    spec = parse_config(served_config({"320x320": "/m.onnx", "192x320": "1/a.onnx", "256x320": "1/b.onnx"}))
+
+    assert spec.input_size == (320, 320) and spec.input_shapes == ((320, 320), (192, 320), (256, 320))
+    assert spec.input_size_for(*source) == expected
+    assert spec.serves(*expected) and not spec.serves(224, 320)
+
+
+@pytest.mark.parametrize(("shapes", "message"), [(None, "no fixed H and W"), ({"320by320": "m"}, "unreadable")])
+def test_a_model_of_any_input_size_without_its_list_of_sizes_is_refused(shapes, message):
+    """GIVEN a config whose image input is [-1, -1, 3] with no (or an unreadable) input_shapes parameter
+    WHEN parsed THEN a ValueError says so: the client cannot know what size to send."""
+    with pytest.raises(ValueError, match=message):
+        parse_config(served_config(shapes))

@@ -1,8 +1,11 @@
 """The model-repository writer (run as the launcher and `import_model` run it), and what it copies beside the
 python model."""
 
+import json
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from stack.triton_server import PREPARE_SCRIPT
 from tests.tritonutil import TRITON_VENV, asset
@@ -15,7 +18,7 @@ def test_static_batch_model_is_served_with_max_batch_size_1(tmp_path: Path):
     THEN the config says max_batch_size 1 without dynamic batching, and a warning is printed."""
     result = subprocess.run(
         [str(TRITON_VENV / "bin" / "python"), str(PREPARE_SCRIPT), "--onnx", str(asset("yolov8n_int8.onnx")),
-         "--out", str(tmp_path), "--max-batch-size", "8", "--postprocess", "raw"],
+         "--out", str(tmp_path), "--max-batch-size", "8", "--postprocess", "raw", "--no-rect-inputs"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
 
@@ -48,3 +51,39 @@ def test_the_model_code_imports_only_the_standard_library_and_numpy(tmp_path: Pa
     result = subprocess.run([str(TRITON_VENV / "bin" / "python"), "-c", probe], capture_output=True, text=True,
                             check=True, cwd=tmp_path)  # fmt: skip
     assert result.stdout.strip() == "[]"
+
+
+def prepare(tmp_path: Path, onnx_name: str, *options: str) -> str:
+    subprocess.run(
+        [str(TRITON_VENV / "bin" / "python"), str(PREPARE_SCRIPT), "--onnx", str(asset(onnx_name)),
+         "--out", str(tmp_path), *options],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return (tmp_path / "yolo" / "config.pbtxt").read_text()
+
+
+@pytest.mark.parametrize("postprocess", ["server", "raw"])
+def test_a_square_export_is_also_served_at_16_9_and_4_3(tmp_path: Path, postprocess: str):
+    """GIVEN the square yolo11n 320 export
+    WHEN the repository is prepared (server-side or raw post-processing)
+    THEN the entry holds 192×320 and 256×320 variants beside it, the image input takes any H and W, and the
+    input_shapes parameter lists the three sizes, the default (square) first, each with its ONNX."""
+    config = prepare(tmp_path, "yolo11n_320_dyn.onnx", "--postprocess", postprocess)
+
+    assert '{ name: "images", data_type: TYPE_UINT8, dims: [-1, -1, 3] }' in config
+    if postprocess == "raw":
+        assert "dims: [84, -1]" in config
+    line = next(line for line in config.splitlines() if '"input_shapes"' in line)
+    shapes = json.loads(json.loads(line.split("string_value: ", 1)[1].rsplit(" }", 2)[0]))
+    assert list(shapes) == ["320x320", "192x320", "256x320"]
+    assert shapes["320x320"] == str(asset("yolo11n_320_dyn.onnx").resolve())
+    for key in ("192x320", "256x320"):
+        assert (tmp_path / "yolo" / shapes[key]).is_file()
+
+
+def test_rectangular_inputs_can_be_turned_off(tmp_path: Path):
+    """GIVEN the square export WHEN prepared with --no-rect-inputs THEN the input is the fixed square alone."""
+    config = prepare(tmp_path, "yolo11n_320_dyn.onnx", "--no-rect-inputs")
+
+    assert "dims: [320, 320, 3]" in config and "input_shapes" not in config
+    assert sorted(p.name for p in (tmp_path / "yolo" / "1").glob("*.onnx")) == []

@@ -6,6 +6,8 @@ yolo_triton/contract.py:
        `class_mask`.
 - out, parameter postprocess = "server" (default): `detections` + `num_detections`: a few KB per frame.
 - out, postprocess = "raw": `output0` FP32 exactly as the ONNX gives it (layout named by parameter `layout`).
+- parameter input_shapes (JSON {"HxW": ONNX path}): the same weights at several input sizes (the rectangular
+  variants of yolo_triton/reshape.py), one ONNX Runtime session each; a batch runs on the one of its size.
 - parameter stage = "postprocess": no ONNX here; the raw `output0` comes in as an input from the inference
   step of an ensemble (the GPU profile), and detections go out as above.
 
@@ -58,7 +60,7 @@ class TritonPythonModel:
         self._server_side = _parameter(config, contract.PARAM_POSTPROCESS, "server") == "server"
         self._layout = _parameter(config, contract.PARAM_LAYOUT, contract.YOLOV8)
         self._max_detections = int(_parameter(config, contract.PARAM_MAX_DETECTIONS, "300"))
-        self._session = None
+        self._session, self._sized = None, {}
         if _parameter(config, contract.PARAM_STAGE, "full") == "postprocess":
             logger.info("Post-processing step (layout %s)", self._layout)
             return
@@ -66,6 +68,11 @@ class TritonPythonModel:
         onnx_path = os.path.join(args["model_repository"], _parameter(config, contract.PARAM_ONNX_PATH))
         threads = int(_parameter(config, contract.PARAM_ORT_THREADS, "2"))
         self._session = _session(onnx_path, threads)
+        paths = json.loads(_parameter(config, contract.PARAM_INPUT_SHAPES, "{}"))
+        self._sized = {
+            tuple(int(d) for d in key.split("x")): _session(os.path.join(args["model_repository"], path), threads)
+            for key, path in list(paths.items())[1:]  # the first is the default, self._session
+        }  # fmt: skip
         onnx_input = self._session.get_inputs()[0]
         self._onnx_input = onnx_input.name
         self._onnx_output = self._session.get_outputs()[0].name
@@ -74,8 +81,8 @@ class TritonPythonModel:
         batch_dim = onnx_input.shape[0]
         # A static-batch export (often 1) cannot take the concatenated batch in one run.
         self._chunk = batch_dim if isinstance(batch_dim, int) and batch_dim > 0 else None
-        logger.info("Loaded %s (threads=%s, static batch=%s, post-processing on server: %s)",
-                    onnx_path, threads, self._chunk, self._server_side)  # fmt: skip
+        logger.info("Loaded %s (threads=%s, static batch=%s, post-processing on server: %s, also at %s)",
+                    onnx_path, threads, self._chunk, self._server_side, sorted(self._sized))  # fmt: skip
 
     def execute(self, requests: list) -> list:
         arrays, responses = [], [None] * len(requests)
@@ -85,8 +92,9 @@ class TritonPythonModel:
                 arrays.append((index, request, read(request)))
             except Exception as exc:  # noqa: BLE001 - one bad request must not fail its batch mates
                 responses[index] = _error(exc)
-        if arrays:
-            self._answer(arrays, responses)
+        # The batcher merges only requests of one size; grouping keeps a mixed call right all the same.
+        for size in {array.shape[1:] for _, _, array in arrays}:
+            self._answer([entry for entry in arrays if entry[2].shape[1:] == size], responses)
         return responses
 
     def _answer(self, arrays: list, responses: list) -> None:
@@ -128,16 +136,22 @@ class TritonPythonModel:
         if self._session is None:
             return batch  # post-processing step: the batch is the raw output already
         images = contract.to_model_input(batch, self._onnx_format)
+        session = self._session_for(batch.shape[1:3])
         step = self._chunk or len(images)
         parts = [
-            self._session.run([self._onnx_output], {self._onnx_input: images[i : i + step]})[0]
+            session.run([self._onnx_output], {self._onnx_input: images[i : i + step]})[0]
             for i in range(0, len(images), step)
         ]
         output = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return np.ascontiguousarray(output, dtype=np.float32)
 
+    def _session_for(self, size: tuple) -> ort.InferenceSession:
+        """The session of a batch's (height, width); the default one says what it takes when it does not fit."""
+        return self._sized.get(tuple(size), self._session)
+
     def finalize(self) -> None:
         self._session = None
+        self._sized = {}
 
 
 def _input_array(request) -> np.ndarray:
