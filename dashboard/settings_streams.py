@@ -1,6 +1,8 @@
 """Settings of the frame path: Triton and the model, streams and their lifecycle, analytics. Imported at the end
 of dashboard/settings.py; only settings read the environment (dashboard/env.py)."""
 
+import os
+
 from dashboard.env import env_bool, env_float, env_int, env_path, env_str
 from dashboard.settings import BASE_DIR, VAR_DIR
 
@@ -13,9 +15,10 @@ TRITON_TIMEOUT_S = env_float("TRITON_TIMEOUT_S", 10.0)
 YOLO_MODEL_FILE = env_str("YOLO_MODEL", "yolo11n_320_dyn.onnx")
 TRITON_MAX_BATCH_SIZE = env_int("TRITON_MAX_BATCH_SIZE", 8)
 TRITON_MAX_QUEUE_DELAY_US = env_int("TRITON_MAX_QUEUE_DELAY_US", 2000)
-# Two instances of two non-spinning ONNX Runtime threads: best measured on 2 cores (docs/benchmarks.md).
-TRITON_INSTANCE_COUNT = env_int("TRITON_INSTANCE_COUNT", 2)
-TRITON_ORT_THREADS = env_int("TRITON_ORT_THREADS", 2)
+# One single-threaded ONNX Runtime instance per core (at least two, at most eight): on a loaded machine a
+# multi-threaded run stalls whenever one of its threads is preempted (measured: docs/benchmarks.md).
+TRITON_INSTANCE_COUNT = env_int("TRITON_INSTANCE_COUNT", min(max(len(os.sched_getaffinity(0)), 2), 8))
+TRITON_ORT_THREADS = env_int("TRITON_ORT_THREADS", 1)
 NMS_IOU = env_float("NMS_IOU", 0.45)
 # How frames reach Triton: "auto" (shared memory if Triton is on this host, else HTTP), "shm" or "http".
 TRITON_TRANSPORT = env_str("TRITON_TRANSPORT", "auto")
