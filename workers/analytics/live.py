@@ -78,10 +78,16 @@ class StreamAnalytics:
         self.zones = ZonesAnalyser(_keep_or_make({} if fresh else self.zones.counters, zones, ZoneCounter), self.ledger)
 
     def report(self, fps: float) -> AnalyticsMessage:
-        """Store what was counted since the last report, and say what the counters show now."""
-        self.flush()
+        """Say what the counters show now, and store what was counted since the last report. The message is read
+        first: the sink's thread counts on meanwhile, so storing after it means the stored totals hold at least
+        what the message shows (the other way round, a count added between the two was shown but not stored)."""
         if fps > 0:  # a paused stream processes nothing: keep the last rate rather than call it too slow
             self._fps = fps if self._fps == 0 else 0.7 * self._fps + 0.3 * fps
+        message = self._message()
+        self.flush()
+        return message
+
+    def _message(self) -> AnalyticsMessage:
         tracking = self.tracker is not None
         return AnalyticsMessage(
             type="stream.analytics", stream_id=self.stream_id, at=round(time.time(), 3), origin=self.origin,

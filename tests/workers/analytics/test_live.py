@@ -114,3 +114,26 @@ def test_a_slow_stream_is_flagged_as_too_slow_to_track(running, settings):
     analytics, _, _, _ = running
     assert analytics.report(fps=4.0)["tracking_fps_low"]
     assert analytics.report(fps=0.0)["tracking_fps_low"]
+
+
+def test_a_count_added_while_the_runner_reports_is_never_shown_before_it_is_stored(running, stream):
+    """GIVEN a car counted across the line WHEN the sink's thread counts another crossing just as the runner
+    takes what is pending to store it THEN the message of that report does not show the new crossing, and the
+    stored totals hold at least what the message shows; the next report stores and shows it."""
+    analytics, live, line, _ = running
+    drive(live, list(np.linspace(150, 600, 20)), start=datetime.datetime.now(datetime.UTC).timestamp() - 4)
+    take_pending = analytics.ledger.take_pending
+
+    def take_then_count():  # the sink's thread, right after the runner's take
+        taken = take_pending()
+        analytics.ledger.add("line", line.pk, "car", "in", datetime.datetime.now(datetime.UTC).timestamp())
+        return taken
+
+    analytics.ledger.take_pending = take_then_count
+    message = analytics.report(fps=10.0)
+    analytics.ledger.take_pending = take_pending
+
+    stored = CountBucket.objects.filter(metric="in").values_list("count", flat=True)
+    assert message["lines"][0]["counts"]["in"] == {"car": 1} and sum(stored) == 1
+    assert analytics.report(fps=10.0)["lines"][0]["counts"]["in"] == {"car": 2}
+    assert sum(CountBucket.objects.filter(metric="in").values_list("count", flat=True)) == 2
