@@ -111,7 +111,8 @@ def _letterboxed_frame(url: str, video: str):  # noqa: ANN202 - numpy array
     capture.release()
     if not ok:
         raise SystemExit(f"cannot read {video}")
-    return prepare([frame], model.spec.input_size).pixels[0]
+    # The input the pipelines send this clip through (192×320 for 720p when the model serves it).
+    return prepare([frame], model.spec.input_size_for(*frame.shape[:2])).pixels[0]
 
 
 def _start_triton(args: argparse.Namespace, onnx: Path, work_dir: Path):  # noqa: ANN202 - EmbeddedTriton

@@ -3,6 +3,7 @@
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -10,6 +11,9 @@ import pytest
 import supervision as sv
 
 from stack.triton_server import EmbeddedTriton
+
+if TYPE_CHECKING:
+    from workers.detector import Detector
 
 ROOT = Path(__file__).resolve().parents[1]
 TRITON_VENV = ROOT / ".venv-triton"
@@ -77,3 +81,17 @@ def triton_fixture(work_name: str, onnx_name: str, **options: int | str):  # noq
         started.stop()
 
     return server
+
+
+def detector_fixture():  # noqa: ANN201 - a pytest fixture
+    """A module-scoped fixture: the worker's Detector on the default model of the module's `triton` fixture."""
+
+    @pytest.fixture(scope="module")
+    def detector(triton: EmbeddedTriton) -> Iterator["Detector"]:
+        from workers.detector import Detector
+
+        found = Detector.init(url=f"http://{triton.url}", model_name="yolo", timeout_s=10)
+        yield found
+        found.close()
+
+    return detector

@@ -3,7 +3,6 @@
 import os
 import time
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tests.tritonutil import (
     assert_matches_reference,
     assert_same_detections,
     boxes_of,
+    detector_fixture,
     image,
     names,
     start_triton,
@@ -35,11 +35,7 @@ from yolo_triton.prepost import letterbox
 triton = triton_fixture("triton320", "yolo11n_320_dyn.onnx")
 
 
-@pytest.fixture(scope="module")
-def detector(triton: EmbeddedTriton) -> Iterator[Detector]:
-    detector = Detector.init(url=f"http://{triton.url}", model_name="yolo", timeout_s=10)
-    yield detector
-    detector.close()
+detector = detector_fixture()
 
 
 def test_bus_has_four_persons_and_one_bus(detector: Detector):

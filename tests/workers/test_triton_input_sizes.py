@@ -1,24 +1,26 @@
 """The served model's rectangular inputs (yolo_triton/reshape.py) as a worker's detector uses them: a frame
 goes through the least-padded input the model serves."""
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
-from stack.triton_server import EmbeddedTriton
-from tests.tritonutil import CONF, IOU, ZIDANE_PERSONS_REFERENCE, assert_matches_reference, image, names, triton_fixture
+from tests.tritonutil import (
+    CONF,
+    IOU,
+    ZIDANE_PERSONS_REFERENCE,
+    assert_matches_reference,
+    detector_fixture,
+    image,
+    names,
+    triton_fixture,
+)
 from workers.detector import Detector
 from yolo_triton.prepost import letterbox
 
 triton = triton_fixture("triton320sizes", "yolo11n_320_dyn.onnx")
 
 
-@pytest.fixture(scope="module")
-def detector(triton: EmbeddedTriton) -> Iterator[Detector]:
-    detector = Detector.init(url=f"http://{triton.url}", model_name="yolo", timeout_s=10)
-    yield detector
-    detector.close()
+detector = detector_fixture()
 
 
 def test_a_16_9_frame_goes_through_the_192x320_input_and_finds_what_the_square_one_finds(detector: Detector):

@@ -16,7 +16,6 @@ from yolo_triton.reshape import (
     anchor_grid,
     rect_shapes,
     resized_model,
-    verify_variant,
     write_variants,
 )
 
@@ -25,6 +24,45 @@ def zidane_at(width: int) -> np.ndarray:
     """zidane.jpg (1280×720, two persons and a tie) as RGB, scaled to `width` as the client's letterbox does."""
     image = cv2.cvtColor(cv2.imread(str(asset("zidane.jpg"))), cv2.COLOR_BGR2RGB)
     return cv2.resize(image, (width, round(720 * width / 1280)), interpolation=cv2.INTER_LINEAR)
+
+
+def verify_variant(square: bytes, variant: bytes, image_rgb: np.ndarray) -> None:
+    """Run both models on `image_rgb` (H×W×3 uint8, H ≤ W, letterboxed into each input as the client does) and
+    raise VariantError unless their confident boxes agree."""
+    results = []
+    for blob in (square, variant):
+        session = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
+        _, _, height, width = session.get_inputs()[0].shape
+        canvas = np.full((height, width, 3), 114, np.uint8)
+        top, left = (height - image_rgb.shape[0]) // 2, (width - image_rgb.shape[1]) // 2
+        canvas[top : top + image_rgb.shape[0], left : left + image_rgb.shape[1]] = image_rgb
+        batch = canvas.transpose(2, 0, 1)[None].astype(np.float32) / 255
+        output = session.run(None, {session.get_inputs()[0].name: batch})[0][0]
+        results.append(best_boxes(output, top, left))
+    compare(*results)
+
+
+def best_boxes(output: np.ndarray, top: int, left: int) -> dict[int, np.ndarray]:
+    """Per class, the highest-scoring box (xyxy relative to the image) when its score is at least 0.5."""
+    scores = output[4:]
+    best: dict[int, np.ndarray] = {}
+    for cls in np.unique(scores.argmax(0)):
+        column = int(scores[cls].argmax())
+        if scores[cls, column] >= 0.5:
+            cx, cy, w, h = output[:4, column]
+            best[int(cls)] = np.array([cx - w / 2 - left, cy - h / 2 - top, cx + w / 2 - left, cy + h / 2 - top])
+    return best
+
+
+def compare(square: dict[int, np.ndarray], variant: dict[int, np.ndarray]) -> None:
+    if not square or set(square) != set(variant):
+        raise VariantError(f"classes differ: square {sorted(square)}, variant {sorted(variant)}")
+    for cls, box in square.items():
+        other = variant[cls]
+        inter = np.prod(np.clip(np.minimum(box[2:], other[2:]) - np.maximum(box[:2], other[:2]), 0, None))
+        union = np.prod(box[2:] - box[:2]) + np.prod(other[2:] - other[:2]) - inter
+        if inter / union < 0.8:
+            raise VariantError(f"class {cls}: boxes differ (IoU {inter / union:.2f})")
 
 
 def test_variant_sizes_are_16_9_and_4_3_rounded_up_to_the_stride():
