@@ -198,7 +198,7 @@ class TritonModel:
             kind = getattr(batch, "dtype", type(batch).__name__)
             raise ValueError(f"model {self.model_name!r} takes a uint8 array, got {kind}")
         if batch.ndim != 4 or batch.shape[3] != 3 or not self.spec.serves(*batch.shape[1:3]):
-            sizes = " or ".join(f"[N, {h}, {w}, 3]" for h, w in self.spec.input_shapes or [self.spec.input_size])
+            sizes = " or ".join(f"[N, {h}, {w}, 3]" for h, w in self.spec.served_sizes)
             raise ValueError(f"model {self.model_name!r} takes {sizes}, got {list(batch.shape)}")
 
     def _extras(self, count: int, confidence: float | None, iou: float | None, mask: np.ndarray | None) -> dict:

@@ -86,17 +86,22 @@ class ModelSpec:
     def output_names(self) -> list[str]:
         return list(SERVER_OUTPUTS) if self.server_side else [self.output_name]
 
+    @property
+    def served_sizes(self) -> tuple[tuple[int, int], ...]:
+        """Every (height, width) the model takes, the default first."""
+        return self.input_shapes or (self.input_size,)
+
     def input_size_for(self, height: int, width: int) -> tuple[int, int]:
         """The smallest served input that holds a height×width image at the default input's scale: the least
         grey padding, so the least inference work, for the same detail (see yolo_triton/reshape.py)."""
         default_h, default_w = self.input_size
         scale = min(default_h / height, default_w / width)
         need_h, need_w = round(height * scale), round(width * scale)
-        fits = [shape for shape in self.input_shapes if shape[0] >= need_h and shape[1] >= need_w]
+        fits = [shape for shape in self.served_sizes if shape[0] >= need_h and shape[1] >= need_w]
         return min(fits, key=lambda shape: shape[0] * shape[1], default=self.input_size)
 
     def serves(self, height: int, width: int) -> bool:
-        return (height, width) == self.input_size or (height, width) in self.input_shapes
+        return (height, width) in self.served_sizes
 
     def input_bytes(self, images: int) -> int:
         """Bytes of the image tensor for `images` images."""
@@ -201,13 +206,19 @@ def shape_key(height: int, width: int) -> str:
     return f"{height}x{width}"
 
 
+def parse_shape_key(key: str) -> tuple[int, int]:
+    """(height, width) of a "HxW" key; ValueError when it is not one."""
+    height, width = key.split("x")
+    return int(height), int(width)
+
+
 def served_shapes(config: dict[str, Any]) -> tuple[tuple[int, int], ...]:
     """The (height, width) inputs listed by the `input_shapes` parameter, default first; () when absent."""
     raw = config_parameter(config, PARAM_INPUT_SHAPES)
     if not raw:
         return ()
     try:
-        return tuple((int(h), int(w)) for h, w in (key.split("x") for key in json.loads(raw)))
+        return tuple(parse_shape_key(key) for key in json.loads(raw))
     except (ValueError, TypeError, AttributeError) as exc:
         raise ValueError(f"unreadable {PARAM_INPUT_SHAPES} parameter {raw!r}") from exc
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from yolo_triton.contract import shape_key
+
 if TYPE_CHECKING:
     import onnx
 
@@ -158,7 +160,7 @@ def write_variants(onnx_path: "str | os.PathLike[str]", version_dir: Path) -> di
         except Exception as exc:  # noqa: BLE001 - any failure just means no variant; the square input stays
             logger.warning("No %sx%s input for %s: %s", height, width, onnx_path, exc)
             continue
-        name = f"model_{height}x{width}.onnx"
+        name = f"model_{shape_key(height, width)}.onnx"
         (version_dir / name).write_bytes(blob)
         written[(height, width)] = name
     return written

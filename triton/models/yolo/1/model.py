@@ -70,7 +70,7 @@ class TritonPythonModel:
         self._session = _session(onnx_path, threads)
         paths = json.loads(_parameter(config, contract.PARAM_INPUT_SHAPES, "{}"))
         self._sized = {
-            tuple(int(d) for d in key.split("x")): _session(os.path.join(args["model_repository"], path), threads)
+            contract.parse_shape_key(key): _session(os.path.join(args["model_repository"], path), threads)
             for key, path in list(paths.items())[1:]  # the first is the default, self._session
         }  # fmt: skip
         onnx_input = self._session.get_inputs()[0]
