@@ -9,9 +9,12 @@ PIP_FLAGS := --disable-pip-version-check -q
 run: $(VENV)/.installed $(TRITON_VENV)/.installed node_modules/.installed
 	$(VENV)/bin/python -m stack
 
+# Two pytest-xdist workers: most tests wait on real processes, so two run side by side in about half the time
+# (tests/conftest.py keeps each stack's tests on one worker). TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed system-deps
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest -m "not chaos" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "not chaos" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Every process of the running product killed in turn, and a worker host killed whole (CI runs this after
 # `make test`; about 2 minutes).

@@ -5,6 +5,7 @@ per-minute buckets keyed by the zone's or line's id (never its geometry: editing
 hours and days are sums of minutes.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -48,8 +49,6 @@ class Shape(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from analytics.selectors import unknown_classes  # reads the model catalog
-
         if self.stream_id is None:
             return
         unknown, known = unknown_classes(stream=self.stream, classes=self.classes or [])
@@ -136,3 +135,15 @@ class CountBucket(models.Model):
     def __str__(self) -> str:
         at = f"{self.minute:%Y-%m-%d %H:%M}"
         return f"{self.kind} {self.object_id} {self.class_name} {self.metric} @ {at}: {self.count}"
+
+
+def unknown_classes(*, stream: Stream, classes: list[str]) -> tuple[list[str], list[str]]:
+    """(names the stream's model does not know, the names it knows). Like a stream's model name: a catalog
+    that has no class list for the model (Triton never reached) cannot judge, so nothing is unknown then."""
+    from catalog.selectors import model_get
+
+    model = model_get(name=stream.model or settings.TRITON_MODEL_NAME)
+    known = list(model.class_names) if model is not None else []
+    if not known:
+        return [], []
+    return [name for name in classes if name not in known], known

@@ -4,12 +4,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncHour, TruncMinute
 
 from analytics.models import AnalyticsSettings, CountBucket, Line, Zone
-from streams.models import Stream
 
 BUCKETS = {"minute": TruncMinute, "hour": TruncHour, "day": TruncDay}
 TotalKey = tuple[str, int, str, str]  # (kind, object id, class name, metric)
@@ -85,15 +83,3 @@ def totals_by_object(*, stream_id: int) -> dict[tuple[str, int], dict[str, dict[
     for (kind, object_id, class_name, metric), total in count_totals(stream_id=stream_id).items():
         found[(kind, object_id)][metric][class_name] = total
     return found
-
-
-def unknown_classes(*, stream: Stream, classes: list[str]) -> tuple[list[str], list[str]]:
-    """(names the stream's model does not know, the names it knows). Like a stream's model name: a catalog
-    that has no class list for the model (Triton never reached) cannot judge, so nothing is unknown then."""
-    from catalog.selectors import model_get
-
-    model = model_get(name=stream.model or settings.TRITON_MODEL_NAME)
-    known = list(model.class_names) if model is not None else []
-    if not known:
-        return [], []
-    return [name for name in classes if name not in known], known

@@ -19,7 +19,7 @@ from django.utils import timezone
 from analytics import signals
 from analytics.geometry import parse_points
 from analytics.models import AnalyticsSettings, CountBucket, Line, Zone
-from streams import control, events
+from streams import audit, control
 from streams.control import Command
 from streams.models import Stream, StreamEvent
 
@@ -209,7 +209,7 @@ def _kind(shape: Zone | Line) -> str:
 
 
 def _log_and_wake(stream: Stream, kind: str, message: str, actor: str) -> None:
-    events.event_record(stream=stream, kind=kind, message=message, actor=actor)
+    audit.event_record(stream=stream, kind=kind, message=message, actor=actor)
     stream_id = stream.pk
     # After the commit: the worker must read the change it is woken for.
     transaction.on_commit(lambda: _wake(stream_id))

@@ -23,36 +23,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from bench.scene import highway_scene  # noqa: E402
 
 BEGIN, END = "<!-- analytics:begin -->", "<!-- analytics:end -->"
 FPS = 29.8
 
 
-def scene() -> tuple:
-    """Tracker, 2 lines and 3 zones on the highway clip, as the sink runs them (fresh state each call)."""
-    from workers.analytics.counting import LinesAnalyser, ZonesAnalyser
-    from workers.analytics.ledger import CountLedger
-    from workers.analytics.lines import LineCounter
-    from workers.analytics.shapes import ShapeDefinition as Shape
-    from workers.analytics.tracking import TrackerAnalyser
-    from workers.analytics.zones import ZoneCounter
-
-    ledger = CountLedger()
-    lines = {1: Shape(1, "across", ((0.16, 0.5), (0.84, 0.5))), 2: Shape(2, "near", ((0.05, 0.8), (0.95, 0.8)))}
-    zones = {
-        3: Shape(3, "left lanes", ((0.2, 0.4), (0.5, 0.4), (0.45, 0.95), (0.05, 0.95))),
-        4: Shape(4, "right lanes", ((0.5, 0.4), (0.78, 0.4), (0.95, 0.95), (0.45, 0.95))),
-        5: Shape(5, "far", ((0.3, 0.05), (0.6, 0.05), (0.65, 0.35), (0.25, 0.35))),
-    }
-    return (TrackerAnalyser(), LinesAnalyser({k: LineCounter(v) for k, v in lines.items()}, ledger),
-            ZonesAnalyser({k: ZoneCounter(v) for k, v in zones.items()}, ledger))  # fmt: skip
-
-
 def detect_clip(url: str, video: str) -> tuple[list, object]:
     import cv2
 
-    from workers.detector import Detector
+    from workers.inference.detector import Detector
 
     detector = Detector.init(url=url, model_name="yolo")
     capture, found, image = cv2.VideoCapture(video), [], None
@@ -75,9 +57,9 @@ def cpu_per_frame(detections: list, image, passes: int = 3) -> dict:
     from streamvision.camera.entities import VideoFrame
 
     from bench.probes import cpu_seconds
-    from workers.frame_path import FrameContext
+    from core.frames import FrameContext
 
-    analysers, analyse_s, draw_s, objects, frames = scene(), 0.0, 0.0, 0, 0
+    analysers, analyse_s, draw_s, objects, frames = highway_scene(), 0.0, 0.0, 0, 0
     for index, dets in enumerate(detections * passes):
         ctx = FrameContext(frame=VideoFrame(image=image, frame_id=index, frame_timestamp=datetime.datetime.now()),
                            detections=dets[:] if len(dets) else dets, at=1000 + index / FPS)  # fmt: skip
@@ -146,7 +128,7 @@ def throughput(url: str, video: str, rounds: int, warmup: float, window: float, 
 
 def run(args: argparse.Namespace) -> dict:
     from bench.decode_only import decode_only
-    from bench.suite import machine
+    from bench.machine import machine
 
     video = str(Path(args.assets) / "traffic_highway.mp4")
     results: dict = {"machine": machine()}

@@ -55,7 +55,7 @@ def _tensor(httpclient, name: str, value: np.ndarray):  # noqa: ANN001, ANN202
 
 def transport(url: str, model: str, pixels: np.ndarray, requests: int) -> dict:
     """ms per single-frame request and bytes per frame through our TritonModel, HTTP vs shared memory."""
-    from workers.triton import TritonModel
+    from workers.inference.client import TritonModel
 
     found = {}
     for name in ("http", "shm"):

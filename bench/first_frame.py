@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stack.processes import free_port  # noqa: E402
-from tests.stackutil import LiveStack, run_async  # noqa: E402
+from testbed.live_stack import LiveStack, run_async  # noqa: E402
 
 
 def launch(var_dir: Path, port: int) -> tuple[subprocess.Popen, float]:

@@ -48,7 +48,7 @@ def run_children(target: Any, specs: list[dict], warmup_s: float, window_s: floa
 def ours(spec: dict, opened: Any, closed: Any, results: Any) -> None:
     """One stream: LoopingVideo -> Detector (Triton) -> annotate + JPEG."""
     try:
-        from workers.detector import Detector
+        from workers.inference.detector import Detector
 
         detector = Detector.init(url=spec["url"], model_name=spec["model"], transport=spec["transport"])
         sources = [LoopingVideo(spec["video"], spec.get("fps"))]
@@ -85,7 +85,7 @@ def baseline(spec: dict, opened: Any, closed: Any, results: Any) -> None:
 def _run_pipeline(spec, sources, infer, opened, closed, results, extra=None) -> None:
     from streamvision.stream.pipeline import InferencePipeline
 
-    from workers.annotate import FrameAnnotator
+    from workers.framepath.annotate import FrameAnnotator
 
     annotator = FrameAnnotator.init(jpeg_quality=75)
     recorder = Recorder(opened=opened, closed=closed)
@@ -126,18 +126,19 @@ def _run_pipeline(spec, sources, infer, opened, closed, results, extra=None) -> 
 
 def _product_sink(spec: dict, annotator: Any) -> Any:
     """With spec["analytics"] set (True or False): the product's FrameSink, watched at full size, with the
-    analytics scene of bench/analytics.py on or off, so that the two differ only in the analysers."""
+    analytics scene of bench/scene.py on or off, so that the two differ only in the analysers."""
     if "analytics" not in spec:
         return None
-    from bench.analytics import scene
-    from workers.metrics import StreamMetrics
-    from workers.stages import FrameSink, LiveSettings
+    from bench.scene import highway_scene
+    from core.frames import LiveSettings
+    from workers.framepath.metrics import StreamMetrics
+    from workers.framepath.stages import FrameSink
 
     class Discard:
         def publish(self, group: str, message: dict, timeout: float = 2.0) -> bool:
             return True
 
-    live = LiveSettings(confidence=CONFIDENCE, iou=IOU, analysers=scene() if spec["analytics"] else ())
+    live = LiveSettings(confidence=CONFIDENCE, iou=IOU, analysers=highway_scene() if spec["analytics"] else ())
     return FrameSink.init(stream_id=1, origin="bench", annotator=annotator, publisher=Discard(),
                           metrics=StreamMetrics(1), live=live, watched=lambda: frozenset({"full"}))  # fmt: skip
 

@@ -20,7 +20,7 @@ ACK = json.dumps({"type": "ack"})
 def run_product(*, work_dir: Path, triton_url: str, assets_dir: Path, video: str, counts: list[int], fps: float,
                 seconds: float) -> dict:  # fmt: skip
     from stack.valkey import EmbeddedValkey
-    from tests.stackutil import run_async, start_live_stack
+    from testbed.live_stack import run_async, start_live_stack
 
     valkey = EmbeddedValkey(work_dir=work_dir / "valkey")
     valkey.start()

@@ -2,9 +2,7 @@
 
 import argparse
 import os
-import platform
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import cv2
 
 from bench import ceiling, pipelines
 from bench.decode_only import decode_only
+from bench.machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,7 +100,7 @@ def _quantile(values: list[float], q: float) -> float | None:
 
 
 def _letterboxed_frame(url: str, video: str):  # noqa: ANN202 - numpy array
-    from workers.triton import TritonModel
+    from workers.inference.client import TritonModel
     from yolo_triton.prepost import prepare
 
     model = TritonModel.init(url=url, model_name="yolo", transport="http")
@@ -125,25 +124,6 @@ def _start_triton(args: argparse.Namespace, onnx: Path, work_dir: Path):  # noqa
     )  # fmt: skip
     server.start()
     return server
-
-
-def machine() -> dict:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())  # fmt: skip
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))  # fmt: skip
-    return {
-        "cpu": model, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024**2, 1),
-        "python": platform.python_version(), "gpu": _gpu(), "loadavg_start": os.getloadavg(),
-    }  # fmt: skip
-
-
-def _gpu() -> str | None:
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def config(args: argparse.Namespace) -> dict:

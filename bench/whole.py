@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import pipelines, report, whole_report  # noqa: E402
 from bench.whole_stack import ProductUnderTest  # noqa: E402
-from tests.stackutil import run_async  # noqa: E402
+from testbed.live_stack import run_async  # noqa: E402
 
 ACK = json.dumps({"type": "ack"})
 

@@ -18,7 +18,7 @@ import psutil
 
 from stack.processes import free_port, wait_until
 from stack.valkey import EmbeddedValkey
-from tests.stackutil import LiveStack
+from testbed.live_stack import LiveStack
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("workers", "triton", "web", "other", "bench", "machine")

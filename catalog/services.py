@@ -24,7 +24,7 @@ from yolo_triton.admin import TritonAdmin, TritonAdminError
 from yolo_triton.contract import config_class_names, parse_config
 
 logger = logging.getLogger(__name__)
-PREPARE_SCRIPT = Path(__file__).resolve().parents[1] / "triton" / "prepare_repository.py"
+PREPARE_SCRIPT = Path(__file__).resolve().parents[1] / "yolo_triton" / "served" / "prepare_repository.py"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 Progress = Callable[[str], None]
 

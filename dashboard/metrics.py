@@ -21,8 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from accounts.access import refusal
 from accounts.roles import Role, has_role
-from dashboard.access import refusal
 from streams import metrics_history, selectors, stream_counters, supervision
 from streams.models import Stream
 from yolo_triton.admin import host_port
@@ -60,7 +60,7 @@ def _admin_or_token(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[Ht
     def wrapped(request: HttpRequest) -> HttpResponse:
         return _refusal(request) or view(request)
 
-    wrapped.required_role = Role.ADMIN  # what the role matrix (tests/dashboard/test_roles.py) reads
+    wrapped.required_role = Role.ADMIN  # what the role matrix (tests/accounts/test_roles.py) reads
     return wrapped
 
 

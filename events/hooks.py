@@ -13,7 +13,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from events import outbox, recording, snapshots
+from events import occurrences, outbox, snapshots
 from events.models import Event, Rule, StreamOutage
 from streams.models import Stream
 
@@ -30,7 +30,7 @@ def on_stream_status_changed(sender: object, *, stream: Stream, previous: str, s
     with transaction.atomic():
         outbox.outbox_stream_status(stream=stream, previous=previous)
         if status != Status.RUNNING:
-            recording.events_end_open(stream_id=stream.pk, reason=f"stream {status}")
+            occurrences.events_end_open(stream_id=stream.pk, reason=f"stream {status}")
         if status in DOWN_STATUSES:
             _outage_begin(stream)
         elif status == Status.RUNNING:
@@ -52,7 +52,7 @@ def _outage_begin(stream: Stream) -> None:
         return  # reconnecting, then failed: the same outage
     StreamOutage.objects.create(stream=stream, reason=stream.status_reason[:500])
     for rule in _enabled_rules(stream, Rule.Kind.STREAM_DOWN):
-        recording.stream_event_start(rule=rule, detail=stream.status_reason or stream.status)
+        occurrences.stream_event_start(rule=rule, detail=stream.status_reason or stream.status)
 
 
 def _outage_end(stream: Stream, *, reason: str, came_back: bool) -> None:
@@ -60,11 +60,11 @@ def _outage_end(stream: Stream, *, reason: str, came_back: bool) -> None:
     if outage is None:
         return
     StreamOutage.objects.filter(pk=outage.pk).update(ended_at=timezone.now(), end_reason=reason)
-    recording.events_end_open(stream_id=stream.pk, reason=reason, kinds=[Rule.Kind.STREAM_DOWN])
+    occurrences.events_end_open(stream_id=stream.pk, reason=reason, kinds=[Rule.Kind.STREAM_DOWN])
     if came_back:
         for rule in _enabled_rules(stream, Rule.Kind.STREAM_UP):
             down_for = (timezone.now() - outage.started_at).total_seconds()
-            recording.stream_event_start(rule=rule, detail=f"down for {down_for:.0f} s", instant=True)
+            occurrences.stream_event_start(rule=rule, detail=f"down for {down_for:.0f} s", instant=True)
 
 
 def _enabled_rules(stream: Stream, kind: str) -> list[Rule]:

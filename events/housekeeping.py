@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from events import delivery_queue, recording, snapshots
+from events import delivery_queue, occurrences, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Housekeeping:
         now = self.clock()
         if now >= self._next_sweep:
             self._next_sweep = now + self.every_s
-            recording.events_end_orphaned()
+            occurrences.events_end_orphaned()
         if now >= self._next_prune:
             self._next_prune = now + PRUNE_EVERY_S
             self.prune()

@@ -12,14 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import selectors as analytics_selectors
+from core import redis_keys
 from events.messages import EventData
 from events.models import Event, OutboxMessage, WebhookEndpoint
 from streams.control import redis_client
+from streams.messages import status_shown
 from streams.models import Stream
 
 logger = logging.getLogger(__name__)
 
-WAKE_KEY = "streamvision:events:outbox-wake"
+WAKE_KEY = redis_keys.outbox_wake_key()
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -59,12 +61,13 @@ def outbox_event(*, event: Event, type: str, before: EventData | None) -> Outbox
 
 def outbox_stream_status(*, stream: Stream, previous: str) -> OutboxMessage:
     """A stream's observed status changed (MQTT keeps it as the stream's retained state)."""
+    shown = status_shown(stream)
     payload = {
         "stream": {"id": stream.pk, "name": stream.name},
-        "status": stream.status,
+        "status": shown["status"],
         "previous": previous,
-        "reason": stream.status_reason,
-        "desired_state": stream.desired_state,
+        "reason": shown["reason"],
+        "desired_state": shown["desired_state"],
         "at": iso(stream.status_changed_at),
     }
     return _write(type=OutboxMessage.Type.STREAM_STATUS, stream_id=stream.pk, payload=payload)

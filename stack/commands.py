@@ -42,7 +42,7 @@ def beat_command() -> list[str]:
 def web_command(*, host: str | None = None, port: int | None = None) -> list[str]:
     return [
         sys.executable, "-m", "daphne", "-b", host or settings.WEB_HOST, "-p", str(port or settings.WEB_PORT),
-        "dashboard.asgi:application",
+        "config.asgi:application",
     ]
 
 

@@ -30,7 +30,7 @@ from stack.supervisor import Supervisor
 from stack.triton_server import EmbeddedTriton
 from stack.valkey import EmbeddedValkey
 from streams import control, supervision
-from workers.lost import release_dead_leases
+from workers.hosting.lost import release_dead_leases
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from workers.parent_death import set_parent_death_signal
+from workers.hosting.parent_death import set_parent_death_signal
 
 logger = logging.getLogger(__name__)
 

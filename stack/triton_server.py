@@ -18,7 +18,7 @@ from stack.triton_shm import clean_stale_shm, mapped_regions
 from yolo_triton.admin import TritonAdmin, TritonAdminError, TritonUnreachableError
 
 logger = logging.getLogger(__name__)
-PREPARE_SCRIPT = Path(__file__).resolve().parents[1] / "triton" / "prepare_repository.py"
+PREPARE_SCRIPT = Path(__file__).resolve().parents[1] / "yolo_triton" / "served" / "prepare_repository.py"
 
 
 class EmbeddedTriton:

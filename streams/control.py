@@ -17,8 +17,9 @@ from enum import StrEnum
 import redis
 from django.conf import settings
 
+from core import redis_keys
+
 logger = logging.getLogger(__name__)
-_PREFIX = "streamvision:stream"
 
 
 class Command(StrEnum):
@@ -35,7 +36,7 @@ def redis_client() -> redis.Redis:
 
 
 def _key(stream_id: int, name: str) -> str:
-    return f"{_PREFIX}:{stream_id}:{name}"
+    return redis_keys.stream_key(stream_id, name)
 
 
 def send_command(stream_id: int, command: Command) -> None:
@@ -99,7 +100,7 @@ def release_lease(stream_id: int, holder: str, client: redis.Redis | None = None
 def leases_of_node(node: str, client: redis.Redis | None = None) -> dict[int, str]:
     """Every lease a process of worker node `node` holds (holders are `<node>:<pid>:<token>`), by stream id."""
     client = client or redis_client()
-    keys = list(client.scan_iter(match=f"{_PREFIX}:*:lease", count=1000))
+    keys = list(client.scan_iter(match=redis_keys.stream_key("*", "lease"), count=1000))
     held = {}
     for key, raw in zip(keys, client.mget(keys) if keys else [], strict=True):
         if raw is not None and raw.decode().startswith(f"{node}:"):

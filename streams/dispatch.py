@@ -4,7 +4,7 @@ import functools
 
 from celery import Celery
 
-RUN_STREAM_TASK = "workers.run_stream"
+from core import task_names
 
 
 @functools.cache
@@ -16,4 +16,4 @@ def _producer() -> Celery:
 
 def dispatch_stream(stream_id: int, queue: str) -> None:
     """Queue the long-running task that hosts this stream's pipeline, for a worker consuming `queue`."""
-    _producer().send_task(RUN_STREAM_TASK, args=[stream_id], queue=queue)
+    _producer().send_task(task_names.RUN_STREAM, args=[stream_id], queue=queue)

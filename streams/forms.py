@@ -5,7 +5,7 @@ from django.conf import settings
 
 from catalog.selectors import model_choices
 from streams.models import Stream
-from streams.sources import redact_source
+from streams.sources import redact_source, source_unless_redacted
 
 
 class ClassNamesField(forms.CharField):
@@ -80,10 +80,7 @@ class StreamForm(forms.ModelForm):
             self.fields["model"].widget.choices = _model_choices(self.instance.model)
 
     def clean_source(self) -> str:
-        source = self.cleaned_data["source"]
-        if self._stored_source is not None and source == redact_source(self._stored_source):
-            return self._stored_source
-        return source
+        return source_unless_redacted(self.cleaned_data["source"], self._stored_source)
 
 
 def _model_choices(current: str) -> list[tuple[str, str]]:

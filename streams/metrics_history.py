@@ -12,12 +12,12 @@ from typing import TypedDict
 
 import redis
 
+from core import redis_keys
 from streams.control import redis_client
 from streams.messages import MetricsMessage
 
 WINDOW_S = 300.0  # what the stream page charts show
 MAX_SAMPLES = 600  # two per second at most: the window survives a shorter metrics interval
-_PREFIX = "streamvision:metrics"
 
 
 class MetricsSample(TypedDict):
@@ -29,7 +29,7 @@ class MetricsSample(TypedDict):
 
 
 def _key(stream_id: int) -> str:
-    return f"{_PREFIX}:{stream_id}"
+    return redis_keys.metrics_history_key(stream_id)
 
 
 def history_record(*, message: MetricsMessage, client: redis.Redis | None = None) -> None:

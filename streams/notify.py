@@ -11,21 +11,14 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from streams.messages import STREAMS_GROUP, StatusMessage, StreamsChangedMessage, stream_group
+from streams.messages import STREAMS_GROUP, StatusMessage, StreamsChangedMessage, status_shown, stream_group
 from streams.models import Stream
 
 logger = logging.getLogger(__name__)
 
 
 def status_changed(stream: Stream) -> None:
-    message = StatusMessage(
-        type="stream.status",
-        stream_id=stream.pk,
-        status=stream.status,
-        reason=stream.status_reason,
-        desired_state=stream.desired_state,
-        retry_in_s=stream.retry_in_s,
-    )
+    message = StatusMessage(type="stream.status", stream_id=stream.pk, **status_shown(stream))
     stream_id = stream.pk
     transaction.on_commit(lambda: _send(stream_group(stream_id), dict(message)))
     streams_changed(stream_id, "updated")

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from streams import control, events, lifecycle, status
+from streams import audit, control, lifecycle, status
 from streams.capacity import Capacity, is_capacity_reason
 from streams.control import Command
 from streams.dispatch import dispatch_stream
@@ -83,7 +83,7 @@ def _dispatch(stream: Stream, capacity: Capacity) -> bool:
         return False
     if lost_from is not None:
         message = f"worker lost ({lost_from or 'unknown'}); starting again"
-        events.event_record(stream=stream, kind=StreamEvent.Kind.ERROR, message=message)
+        audit.event_record(stream=stream, kind=StreamEvent.Kind.ERROR, message=message)
     transaction.on_commit(lambda: dispatch_stream(stream.pk, queue))
     return True
 

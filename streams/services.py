@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from streams import control, events, lifecycle, metrics_history, notify, reconciler
+from streams import audit, control, lifecycle, metrics_history, notify, reconciler
 from streams.control import Command
 from streams.models import Stream, StreamEvent
 from streams.sources import redact_source
@@ -54,7 +54,7 @@ def stream_create(*, start: bool = True, actor: str = "", **fields: Unpack[Strea
     stream.save()
     logger.info("Stream %s (%s) created", stream.pk, stream.name)
     message = "created" + ("" if start else " (start disabled)")
-    events.event_record(stream=stream, kind=StreamEvent.Kind.COMMAND, message=message, actor=actor)
+    audit.event_record(stream=stream, kind=StreamEvent.Kind.COMMAND, message=message, actor=actor)
     notify.streams_changed(stream.pk, "created")
     if start:
         transaction.on_commit(lambda: reconciler.stream_reconcile(stream_id=stream.pk))
@@ -118,7 +118,7 @@ def stream_update(*, stream: Stream, actor: str = "", **changes: object) -> Stre
     # Only the changed fields: a whole-row save would write back a desired state a command changed meanwhile.
     stream.save(update_fields=[*changed, "updated_at"])
     message = "changed " + _describe_changes(stream, changed)
-    events.event_record(stream=stream, kind=StreamEvent.Kind.CONFIG, message=message, actor=actor)
+    audit.event_record(stream=stream, kind=StreamEvent.Kind.CONFIG, message=message, actor=actor)
     notify.streams_changed(stream.pk, "updated")
     if stream.desired_state in lifecycle.ACTIVE_DESIRED:
         transaction.on_commit(lambda: _apply_changes(stream.pk, set(changed)))
@@ -173,7 +173,7 @@ def _command(stream: Stream, desired: str, verb: str, actor: str, wake: Command 
     # Committed before the reconciler runs: the worker woken below must read this desired state.
     with transaction.atomic():
         _desired_write(stream, desired)
-        events.event_record(stream=stream, kind=StreamEvent.Kind.COMMAND, message=verb, actor=actor)
+        audit.event_record(stream=stream, kind=StreamEvent.Kind.COMMAND, message=verb, actor=actor)
     accepted, shown = (stream.desired_state, stream.desired_version), (stream.status, stream.status_reason)
     reconciler.stream_reconcile_changed(stream=stream, wake=wake)  # reads the newest command's state
     if (stream.status, stream.status_reason) == shown:

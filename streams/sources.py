@@ -107,3 +107,11 @@ def redact_source(value: str) -> str:
         netloc = f"{user}:***@{host}" if ":" in userinfo else f"***@{host}"
     query = "***" if parts.query else ""
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def source_unless_redacted(given: str, stored: str | None) -> str:
+    """Pages and the API show a stored source redacted; that redacted value sent back means "keep the stored one"
+    (password included). Anything else is a new source. The one place this rule lives: forms, API, "Test source"."""
+    if stored is not None and given == redact_source(stored):
+        return stored
+    return given

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from streams import control, events, lifecycle, notify, signals
+from streams import audit, control, lifecycle, notify, signals
 from streams.models import Stream, StreamEvent
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def stream_set_status(*, stream: Stream, status: str, reason: str = "", actor: s
             setattr(stream, field, value)
         if changed:
             message = status + (f": {reason}" if reason else "")
-            events.event_record(stream=stream, kind=StreamEvent.Kind.STATE, message=message, actor=actor)
+            audit.event_record(stream=stream, kind=StreamEvent.Kind.STATE, message=message, actor=actor)
             notify.status_changed(stream)
         if previous != status:
             _send_status_changed(stream, previous, status, reason)
@@ -94,7 +94,7 @@ def stream_report_failure(*, stream_id: int, holder: str, reason: str, worker: s
             stream.failure_count, base_s=settings.STREAM_RETRY_BASE_S, max_s=settings.STREAM_RETRY_MAX_S
         )
         stream.retry_at = timezone.now() + timedelta(seconds=delay)
-        events.event_record(stream=stream, kind=StreamEvent.Kind.ERROR, message=reason, actor=worker)
+        audit.event_record(stream=stream, kind=StreamEvent.Kind.ERROR, message=reason, actor=worker)
         return stream_set_status(stream=stream, status=Status.FAILED, reason=reason, actor=worker)
 
 

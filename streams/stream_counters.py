@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import redis
 
+from core import redis_keys
 from streams.control import redis_client
 
-_PREFIX = "streamvision:counters"
 # Upper bounds (seconds) of the inference latency histogram; one more bucket counts what is above the last.
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 COUNTERS = ("frames", "dropped_frames", "inference_errors", "reconnects")
@@ -48,7 +48,7 @@ class StreamCounters:
 
 
 def _key(stream_id: int) -> str:
-    return f"{_PREFIX}:{stream_id}"
+    return redis_keys.counters_key(stream_id)
 
 
 def counters_add(*, stream_id: int, deltas: CounterDeltas, client: redis.Redis | None = None) -> None:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import redis
 
+from core import redis_keys
 from streams.control import redis_client
 
-_PREFIX = "streamvision:ops"
-HOSTS_KEY = f"{_PREFIX}:hosts"
-FENCE_KEY = f"{_PREFIX}:reconciler:fence"
-LAST_PASS_KEY = f"{_PREFIX}:reconciler:last-pass"
-BEAT_HOLDER_KEY = f"{_PREFIX}:beat:holder"
+HOSTS_KEY = redis_keys.ops_key("hosts")
+FENCE_KEY = redis_keys.ops_key("reconciler", "fence")
+LAST_PASS_KEY = redis_keys.ops_key("reconciler", "last-pass")
+BEAT_HOLDER_KEY = redis_keys.ops_key("beat", "holder")
 HOST_REPORT_TTL_S = 15  # a launcher reports every 2 s; a host silent this long is gone
 
 _RELEASE_SCRIPT = """
@@ -48,7 +48,7 @@ class ReconcilerPass:
 
 
 def _host_key(host: str) -> str:
-    return f"{_PREFIX}:host:{host}"
+    return redis_keys.ops_key("host", host)
 
 
 def host_report(*, host: str, roles: list[str], children: list[dict], client: redis.Redis | None = None) -> None:

@@ -14,6 +14,7 @@ from typing import Literal
 
 import redis
 
+from core import redis_keys
 from streams.control import redis_client
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ SIZES: tuple[Size, ...] = ("full", "tile")
 TILE_WIDTH = 480
 VIEWER_TTL_S = 30.0
 REFRESH_S = 10.0  # how often a connected viewer renews its registration (well inside the TTL)
-_PREFIX = "streamvision:viewers"
 
 
 def parse_size(raw: str | None) -> Size | None:
@@ -40,7 +40,7 @@ def frame_group(stream_id: int, size: Size) -> str:
 
 
 def _key(stream_id: int, size: Size) -> str:
-    return f"{_PREFIX}:{stream_id}:{size}"
+    return redis_keys.viewers_key(stream_id, size)
 
 
 def viewer_add(*, stream_id: int, size: Size, viewer: str, client: redis.Redis | None = None) -> None:

@@ -12,3 +12,11 @@ def test_no_file_or_function_over_the_size_limits(capsys):
     rules = runpy.run_path(str(RULES))
     breaches = [line for path in rules["python_files"]() for line in rules["breaches"](path)]
     assert breaches == []
+
+
+def test_imports_point_one_way_and_never_in_a_circle():
+    """GIVEN the repository WHEN the import rules are checked (scripts/import_rules.py) THEN no module circle,
+    no package imports one above it, nobody but its own tests imports `config`, and bench/ and tests/ do not
+    import each other."""
+    rules = runpy.run_path(str(RULES.with_name("import_rules.py")))
+    assert rules["breaches"]() == []

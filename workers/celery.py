@@ -2,7 +2,7 @@
 
 Stream workers:  celery -A workers.celery worker -Q streams[,gpu] --concurrency N -n streams@HOST
 Reconciler:      celery -A workers.celery worker -Q control --pool solo   (one or more control hosts)
-                 celery -A workers.celery beat -S workers.beat:LeasedScheduler   (one per control host; one sends)
+                 celery -A workers.celery beat -S workers.hosting.beat:LeasedScheduler  (one per control host)
 `python -m stack ROLE` starts these with the right options (stack/commands.py).
 """
 
@@ -15,9 +15,9 @@ from billiard.exceptions import WorkerLostError
 from celery import Celery
 from celery.signals import task_failure, worker_init, worker_process_init, worker_ready, worker_shutdown
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Before numpy loads (pool processes import it after the fork): one OpenMP/BLAS thread per pool process, as
-# workers.runtime does for OpenCV; a pool of one process per stream already fills the cores.
+# workers.hosting.process does for OpenCV; a pool of one process per stream already fills the cores.
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
@@ -36,7 +36,7 @@ def _prepare_main_process(sender: object = None, **_: object) -> None:
     import django
 
     django.setup()
-    from workers.lost import release_dead_holders
+    from workers.hosting.lost import release_dead_holders
 
     # Started again after its main process was killed: its old pool processes died with it. Their leases go
     # now, before the pool starts, rather than after their TTL. (A control worker holds no lease: a no-op.)
@@ -62,14 +62,14 @@ def preload_frame_path() -> None:
     supervision with SciPy, streamvision, trackers, our stages) are imported once here, so that the pool's
     processes share those pages instead of each importing a private copy when its first stream starts.
     tritonclient stays out (it must not be imported before a fork): each process imports it with its detector."""
-    from workers.runtime import configure_stream_runtime
+    from workers.hosting.process import configure_stream_runtime
 
     configure_stream_runtime()  # streamvision's options freeze at first import; the pool's own call is a no-op
     import streamvision.stream.pipeline  # noqa: F401
     import supervision  # noqa: F401
 
-    import workers.build  # noqa: F401
-    import workers.tasks  # noqa: F401
+    # workers.tasks is already imported: Celery imports `include` before it sends worker_init.
+    import workers.framepath.build  # noqa: F401
 
     # Objects that outlive the fork are left alone by the pool processes' collectors, which would otherwise
     # write to (and so copy) every shared page they hold.
@@ -83,8 +83,8 @@ def _prepare_pool_process(**_: object) -> None:
     import django
 
     django.setup()
-    from workers.parent_death import set_parent_death_signal
-    from workers.runtime import configure_stream_runtime
+    from workers.hosting.parent_death import set_parent_death_signal
+    from workers.hosting.process import configure_stream_runtime
 
     # A pool process must not outlive its worker, even if the worker is killed with SIGKILL.
     set_parent_death_signal()
@@ -95,7 +95,7 @@ def _prepare_pool_process(**_: object) -> None:
 def _register_worker(sender: object, **_: object) -> None:
     from django.conf import settings
 
-    from workers.registry import WorkerHeartbeat
+    from workers.hosting.registry import WorkerHeartbeat
 
     global _heartbeat, _node
     queues = sorted(queue.name for queue in sender.task_consumer.queues)  # type: ignore[attr-defined]
@@ -117,7 +117,7 @@ def _pool_process_lost(exception: BaseException | None = None, **_: object) -> N
 
 
 def _release_dead_holders_soon() -> None:
-    from workers.lost import release_dead_holders
+    from workers.hosting.lost import release_dead_holders
 
     # Off the main process's event loop: it does database and Redis round trips.
     threading.Thread(target=release_dead_holders, kwargs={"node": _node}, name="lost-leases", daemon=True).start()

@@ -6,7 +6,7 @@ import time
 
 from celery import Task
 
-from streams.dispatch import RUN_STREAM_TASK
+from core import task_names
 from workers.celery import app
 
 logger = logging.getLogger(__name__)
@@ -15,18 +15,18 @@ logger = logging.getLogger(__name__)
 FENCE_TTL_S = 30.0
 
 
-@app.task(name=RUN_STREAM_TASK, bind=True, ignore_result=True)
+@app.task(name=task_names.RUN_STREAM, bind=True, ignore_result=True)
 def run_stream(self: Task, stream_id: int) -> None:
     """Host the stream's pipeline until it is stopped; returns when the pool process is free again."""
     # Imported here, after the pool process was configured: streamvision freezes its options at import.
-    from workers.runner import StreamRunner
+    from workers.hosting.runner import StreamRunner
 
     logger.info("Stream %s: task started", stream_id)
     StreamRunner.init(stream_id, worker=self.request.hostname or "").run()
     logger.info("Stream %s: task finished", stream_id)
 
 
-@app.task(name="workers.reconcile", bind=True, ignore_result=True)
+@app.task(name=task_names.RECONCILE, bind=True, ignore_result=True)
 def reconcile(self: Task) -> int:
     """Celery beat sends this every few seconds to the control queue (see CELERY_BEAT_SCHEDULE). Any control
     worker may receive it; the fence lets one pass act at a time, and each pass is recorded for the system
@@ -46,10 +46,10 @@ def reconcile(self: Task) -> int:
     return acted
 
 
-@app.task(name="workers.prune_events", ignore_result=True)
+@app.task(name=task_names.PRUNE_EVENTS, ignore_result=True)
 def prune_events() -> int:
     from django.conf import settings
 
-    from streams import events
+    from streams import audit
 
-    return events.stream_events_prune(keep=settings.STREAM_EVENTS_KEEP)
+    return audit.stream_events_prune(keep=settings.STREAM_EVENTS_KEEP)

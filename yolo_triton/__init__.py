@@ -7,7 +7,8 @@ itself must agree on. Modules:
 - `prepost`: BGR frames to a letterboxed batch, outputs back to `supervision.Detections` in source pixels, and
   `Detector`, which puts both around any model with an `infer(batch)`;
 - `admin`: Triton's HTTP admin endpoints (readiness, repository index, config, load/unload, statistics);
-- `repository`, `pbtxt`: the model-repository writer (CPU and GPU profiles), run by triton/prepare_repository.py;
+- `repository`, `pbtxt`: the model-repository writer (CPU and GPU profiles), run by
+yolo_triton/served/prepare_repository.py;
 - `reshape`: the rectangular (16:9, 4:3) input variants of a square Ultralytics export that the writer adds.
 
 `contract` and `decode` use only the standard library and numpy: the repository writer copies them (with this

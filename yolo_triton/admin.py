@@ -1,6 +1,6 @@
 """Triton's HTTP admin endpoints: readiness, server metadata, repository index, model config, explicit
 load/unload and statistics. The catalog, the system page and the launcher use this; workers infer through
-workers/triton.py.
+workers/inference/client.py.
 
 It wraps tritonclient.http (NVIDIA's client, kept in step with the server's protocol) under two rules measured
 on this project (docs/architecture.md, "Embedded Triton"):

@@ -64,6 +64,18 @@ class UnknownLayoutError(ValueError):
 
 
 @dataclass(frozen=True)
+class OnnxInfo:
+    """What an ONNX export says of itself (yolo_triton.repository.read_onnx): the entries and configs follow it."""
+
+    batch: int | None  # None when the batch axis is dynamic
+    height: int
+    width: int
+    output_dims: list[int]  # per image, -1 where not fixed
+    layout: str
+    class_names: list[str]
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """What a client must know of a served model, all read from its config."""
 

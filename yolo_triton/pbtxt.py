@@ -1,7 +1,6 @@
 """config.pbtxt text for the entries yolo_triton/repository.py writes, built from the names in contract.py."""
 
 import json
-from typing import TYPE_CHECKING
 
 from yolo_triton.contract import (
     CLASS_MASK,
@@ -17,10 +16,8 @@ from yolo_triton.contract import (
     PARAM_POSTPROCESS,
     PARAM_STAGE,
     RAW_OUTPUT,
+    OnnxInfo,
 )
-
-if TYPE_CHECKING:
-    from yolo_triton.repository import OnnxInfo
 
 TENSORRT_FP16 = """optimization { execution_accelerators { gpu_execution_accelerator: [ {
   name: "tensorrt"
@@ -51,19 +48,19 @@ def parameters(values: dict[str, str]) -> list[str]:
             for key, value in values.items()]  # fmt: skip
 
 
-def image_input(info: "OnnxInfo", *, any_size: bool = False) -> str:
+def image_input(info: OnnxInfo, *, any_size: bool = False) -> str:
     """`any_size`: the model serves several input sizes (listed by parameter input_shapes)."""
     return tensor(IMAGES, "UINT8", [-1, -1, 3] if any_size else [info.height, info.width, 3])
 
 
-def raw_output(info: "OnnxInfo", *, any_size: bool = False) -> str:
+def raw_output(info: OnnxInfo, *, any_size: bool = False) -> str:
     dims = list(info.output_dims)
     if any_size:  # the anchor axis (the long one) grows with the input
         dims[dims.index(max(dims))] = -1
     return tensor(RAW_OUTPUT, "FP32", dims)
 
 
-def threshold_inputs(info: "OnnxInfo", *, optional: bool) -> list[str]:
+def threshold_inputs(info: OnnxInfo, *, optional: bool) -> list[str]:
     """Per-image `confidence`, `iou` and `class_mask` (an ensemble cannot declare them optional)."""
     classes = max(len(info.class_names), 1)
     return [tensor(CONFIDENCE, "FP32", [1], optional=optional), tensor(IOU, "FP32", [1], optional=optional),
@@ -79,7 +76,7 @@ def head(name: str, runtime: str, max_batch_size: int) -> list[str]:
     return [f"name: {quoted(name)}", runtime, f"max_batch_size: {max_batch_size}"]
 
 
-def cpu_model(info: "OnnxInfo", *, name: str, max_batch_size: int, queue_delay_us: int, instance_count: int,
+def cpu_model(info: OnnxInfo, *, name: str, max_batch_size: int, queue_delay_us: int, instance_count: int,
               server_side: bool, extra: dict[str, str]) -> str:  # fmt: skip
     """The embedded server's one entry: python backend, ONNX Runtime on CPU, decode + NMS inside or raw out."""
     lines = head(name, 'backend: "python"', max_batch_size)
@@ -97,7 +94,7 @@ def cpu_model(info: "OnnxInfo", *, name: str, max_batch_size: int, queue_delay_u
     return "\n".join(lines + parameters(values)) + "\n"
 
 
-def gpu_infer(info: "OnnxInfo", *, name: str, max_batch_size: int, queue_delay_us: int, instances: int,
+def gpu_infer(info: OnnxInfo, *, name: str, max_batch_size: int, queue_delay_us: int, instances: int,
               cpu_check: bool) -> str:  # fmt: skip
     """The inference step: ONNX Runtime on GPU with TensorRT FP16 (or the python backend on CPU to check)."""
     if cpu_check:
@@ -112,7 +109,7 @@ def gpu_infer(info: "OnnxInfo", *, name: str, max_batch_size: int, queue_delay_u
     return "\n".join(lines) + "\n"
 
 
-def gpu_post(info: "OnnxInfo", *, name: str, max_batch_size: int, instances: int) -> str:
+def gpu_post(info: OnnxInfo, *, name: str, max_batch_size: int, instances: int) -> str:
     """The NMS step: raw output in, detections out, per request after the batcher split the batch."""
     lines = head(name, 'backend: "python"', max_batch_size)
     lines += ["dynamic_batching { max_queue_delay_microseconds: 0 }",
@@ -122,7 +119,7 @@ def gpu_post(info: "OnnxInfo", *, name: str, max_batch_size: int, instances: int
     return "\n".join(lines) + "\n"
 
 
-def gpu_ensemble(info: "OnnxInfo", *, name: str, max_batch_size: int) -> str:
+def gpu_ensemble(info: OnnxInfo, *, name: str, max_batch_size: int) -> str:
     """What clients call: the inference step, then the NMS step, under the default model's contract."""
     lines = head(name, 'platform: "ensemble"', max_batch_size)
     lines += tensors("input", [image_input(info), *threshold_inputs(info, optional=False)]) + detection_outputs()

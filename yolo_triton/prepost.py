@@ -4,7 +4,7 @@
         ─decode + NMS (raw layouts; a no-op filter for server-side rows)─▶ boxes in model-input pixels
         ─to_source─▶ source pixels ─▶ supervision.Detections with a `class_name` field
 
-Pure: no I/O. The model behind `infer` is what differs: Triton (workers/triton.py, the product and the
+Pure: no I/O. The model behind `infer` is what differs: Triton (workers/inference/client.py, the product and the
 benchmark's pipelines) or ONNX Runtime in-process (bench/ort_model.py, the peer baseline). Letterboxing
 matches Ultralytics (pad 114 centred, INTER_LINEAR, odd remainder right/bottom).
 """

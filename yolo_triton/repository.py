@@ -1,11 +1,12 @@
 """The model-repository writer: entries that serve a YOLO ONNX file under this project's contract.
 
-    python triton/prepare_repository.py --onnx yolo11n.onnx --out var/triton/repository [--profile cpu|gpu]
+    python yolo_triton/served/prepare_repository.py --onnx yolo11n.onnx --out var/triton/repository \
+        [--profile cpu|gpu]
 
 Profiles (the same model name and tensor contract, yolo_triton/contract.py):
 - cpu (default; the embedded server, the tests, `manage.py import_model`): one entry `<name>`, this project's
-  python-backend model (triton/models/yolo/1/model.py) running ONNX Runtime on CPU, decoding and suppressing
-  per image (`--postprocess server`) or serving the raw output (`--postprocess raw`); a square Ultralytics
+  python-backend model (yolo_triton/served/models/yolo/1/model.py) running ONNX Runtime on CPU, decoding and
+  suppressing per image (`--postprocess server`) or serving the raw output (`--postprocess raw`); a square Ultralytics
   export is also served at 16:9 and 4:3 input sizes (yolo_triton/reshape.py; `--no-rect-inputs` turns it off);
 - gpu (docs/deploy-gpu.md): `<name>_infer`, the ONNX with a UINT8 NHWC input baked in front, on Triton's ONNX
   Runtime backend with TensorRT FP16; `<name>_post`, the python model's post-processing stage; and the
@@ -18,7 +19,6 @@ import argparse
 import json
 import logging
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from yolo_triton import pbtxt
@@ -26,6 +26,7 @@ from yolo_triton.contract import (
     PARAM_INPUT_SHAPES,
     PARAM_ONNX_PATH,
     PARAM_ORT_THREADS,
+    OnnxInfo,
     UnknownLayoutError,
     class_count,
     fit_names,
@@ -37,7 +38,7 @@ from yolo_triton.reshape import write_variants
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
-MODEL_SOURCE = ROOT / "triton" / "models" / "yolo" / "1" / "model.py"
+MODEL_SOURCE = ROOT / "yolo_triton" / "served" / "models" / "yolo" / "1" / "model.py"
 # What the python model imports, copied beside it: it cannot import the rest of the project.
 MODEL_SAFE_MODULES = ("__init__.py", "contract.py", "decode.py")
 ONNX_IN_ENTRY = "1/model.onnx"  # where --copy-onnx puts the file, relative to the model directory
@@ -45,16 +46,6 @@ PROFILE_DEFAULTS = {
     "cpu": {"max_batch_size": 8, "queue_delay_us": 2000, "instance_count": 1},
     "gpu": {"max_batch_size": 16, "queue_delay_us": 3000, "instance_count": 2},
 }
-
-
-@dataclass(frozen=True)
-class OnnxInfo:
-    batch: int | None  # None when the batch axis is dynamic
-    height: int
-    width: int
-    output_dims: list[int]  # per image, -1 where not fixed
-    layout: str
-    class_names: list[str]
 
 
 def read_onnx(onnx_path: Path) -> OnnxInfo:

@@ -1,4 +1,5 @@
-"""The former name of `triton/prepare_repository.py --profile gpu` (docs/deploy-gpu.md), kept for scripts that
+"""The former name of `yolo_triton/served/prepare_repository.py --profile gpu` (docs/deploy-gpu.md), kept for scripts
+that
 still call it: same options."""
 
 import sys

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from events import kinds
 from streams.models import Stream
 
 
@@ -20,28 +21,21 @@ class Rule(models.Model):
 
     Object rules work on tracked objects: one object (one tracker id) in view is one event, however many frames
     show it; with a zone, only while the object is inside it. Analytics rules work on the facts of the stream's
-    zones and lines (workers.analytics.facts): a line crossed (per direction), a zone's occupancy above N
+    zones and lines (analytics.runtime.facts): a line crossed (per direction), a zone's occupancy above N
     (overcrowding), an object staying in a zone longer than T seconds (loitering). Stream rules follow the
     stream's observed status. A rule's zone or line belongs to its stream; deleting it deletes the rule.
     """
 
-    class Kind(models.TextChoices):
-        OBJECT = "object", "Object appears"
-        LINE_CROSSED = "line_crossed", "Line crossed"
-        OVERCROWDED = "overcrowded", "Zone overcrowded"
-        LOITERING = "loitering", "Loitering in a zone"
-        STREAM_DOWN = "stream_down", "Stream goes down"
-        STREAM_UP = "stream_up", "Stream comes back"
+    Kind = kinds.RuleKind
 
     class Direction(models.TextChoices):
         EITHER = "either", "Either way"
         IN = "in", "In (towards the line's in side)"
         OUT = "out", "Out"
 
-    OBJECT_KINDS = frozenset({Kind.OBJECT, Kind.LINE_CROSSED, Kind.OVERCROWDED, Kind.LOITERING})  # the pipeline's
-    STREAM_KINDS = frozenset({Kind.STREAM_DOWN, Kind.STREAM_UP})
-    ZONE_KINDS = frozenset({Kind.OVERCROWDED, Kind.LOITERING})  # need a zone (an object rule may have one)
-    LINE_KINDS = frozenset({Kind.LINE_CROSSED})
+    OBJECT_KINDS, STREAM_KINDS, ZONE_KINDS, LINE_KINDS = (
+        kinds.OBJECT_KINDS, kinds.STREAM_KINDS, kinds.ZONE_KINDS, kinds.LINE_KINDS
+    )
 
     stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="event_rules")
     name = models.CharField(max_length=100)

@@ -15,7 +15,7 @@ def test_processes_are_sorted_into_workers_triton_web_and_other():
     assert kind_of(["/repo/.venv-triton/lib/python3.11/site-packages/pytriton/tritonserver/bin/tritonserver"]) \
         == "triton"  # fmt: skip
     assert kind_of(["/x/triton_python_backend_stub", "/m/model.py"]) == "triton"
-    assert kind_of([py, "-m", "daphne", "-p", "8000", "dashboard.asgi:application"]) == "web"
+    assert kind_of([py, "-m", "daphne", "-p", "8000", "config.asgi:application"]) == "web"
     assert kind_of(["/v/valkey-server", "--port", "1234"]) == "other"
 
 

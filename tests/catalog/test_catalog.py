@@ -14,8 +14,8 @@ from catalog import selectors
 from catalog.models import InferenceModel
 from catalog.services import models_sync
 from stack.triton_server import EmbeddedTriton
-from tests.tritonutil import CONF, IOU, TRITON_VENV, asset, names, triton_fixture
-from workers.detector import Detector
+from testbed.detection import CONF, IOU, TRITON_VENV, asset, names, triton_fixture
+from workers.inference.detector import Detector
 from yolo_triton.admin import TritonAdmin, TritonAdminError
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from stack.processes import free_port, spawn, stop_process, wait_until
+from testbed.live_stack import GroupWatcher, LiveStack
 from tests.chaos.watchers import StreamWatcher, child_pid, children
-from tests.stackutil import GroupWatcher, LiveStack
 
 ROOT = Path(__file__).resolve().parents[2]
 METRICS_TOKEN = "chaos-scrape-token"

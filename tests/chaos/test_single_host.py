@@ -12,7 +12,7 @@ from stack.processes import wait_until
 from streams import supervision
 from tests.chaos.conftest import Product, WatchedStream, now, wait_for_frames
 from tests.chaos.watchers import descendants, interleaved
-from workers.lost import pid_alive
+from workers.hosting.lost import pid_alive
 
 SHOWN_WITHOUT_FRAMES_LIMIT_S = 5.0
 RECOVERY = {}  # process -> seconds, printed at the end

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from stack.processes import free_port, spawn, stop_process, wait_until
+from testbed.live_stack import LiveStack
 from tests.chaos.conftest import product_env
 from tests.chaos.watchers import descendants
-from tests.stackutil import LiveStack
 from yolo_triton.admin import TritonAdmin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +131,7 @@ def test_killing_every_process_of_a_host_moves_its_streams_to_the_other_host(two
 
 def _transport_from_here(url: str) -> str:
     """This test process shares neither host's /dev/shm: automatic transport must fall back to HTTP."""
-    from workers.triton import TritonModel
+    from workers.inference.client import TritonModel
 
     model = TritonModel.init(url=url, model_name="yolo", transport="auto")
     try:

@@ -43,7 +43,7 @@ def test_compose_file_is_valid_and_runs_every_role_against_one_postgres_and_redi
     assert set(roles.values()) <= set(ROLES)
     for name in roles:
         env = services[name]["environment"]
-        assert env["DJANGO_SETTINGS_MODULE"] == "dashboard.settings_production"
+        assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
         assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
         assert env["REDIS_URL"] == "redis://redis:6379/0"
     assert services["control"]["deploy"]["replicas"] == 2
@@ -80,10 +80,11 @@ def test_systemd_units_verify_and_start_known_roles(tmp_path: Path):
     assert re.search(r"^ExecStart=\S+/python -m stack %i$", template, re.M)
 
 
-def test_production_settings_pass_the_deployment_checks():
-    """GIVEN the production settings with a real secret key and a PostgreSQL URL WHEN `manage.py check --deploy`
-    runs with warnings as failures THEN it passes."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings_production",
+@pytest.mark.parametrize("module", ["config.settings.production", "dashboard.settings_production"])
+def test_production_settings_pass_the_deployment_checks(module):
+    """GIVEN the production settings, by their name or by the old one kept for this release, with a real secret key
+    and a PostgreSQL URL WHEN `manage.py check --deploy` runs with warnings as failures THEN it passes."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": module,
            "DJANGO_SECRET_KEY": secrets.token_urlsafe(60), "DATABASE_URL": "postgres://sv:pw@db.internal:5432/sv",
            "ALLOWED_HOSTS": "streamvision.example.com"}  # fmt: skip
 
@@ -97,7 +98,7 @@ def test_production_settings_pass_the_deployment_checks():
 def test_production_settings_refuse_a_missing_secret_key():
     """GIVEN no DJANGO_SECRET_KEY WHEN the production settings load THEN the command fails and says what to set."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
-    env.update(DJANGO_SETTINGS_MODULE="dashboard.settings_production", DATABASE_URL="postgres://a@b:5432/c")
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", DATABASE_URL="postgres://a@b:5432/c")
 
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=120)  # fmt: skip

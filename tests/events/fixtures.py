@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from catalog.models import InferenceModel
-from events import recording, snapshots
+from events import occurrences, snapshots
 from events.models import Event, Rule
-from events.recording import Seen
+from events.occurrences import Seen
 from streams import services as stream_services
 from streams.models import Stream
 
@@ -58,7 +58,7 @@ def make_event(person_rule: Rule) -> Callable[..., Event]:
             files = snapshots.snapshot_save(event_id=event_id, stream_id=person_rule.stream_id,
                                             day=started_at.date(), image=image, box=[5, 5, 50, 50])  # fmt: skip
         fields = {"class_name": "person", "tracker_id": 7, "score": 0.8, "box": [5.0, 5.0, 50.0, 50.0], **seen}
-        return recording.event_start(event_id=event_id, rule_id=person_rule.pk, origin=origin, seen=Seen(**fields),
+        return occurrences.event_start(event_id=event_id, rule_id=person_rule.pk, origin=origin, seen=Seen(**fields),
                                      started_at=started_at, snapshot=files)  # fmt: skip
 
     return make

@@ -17,10 +17,10 @@ import numpy as np
 import paho.mqtt.client as paho
 
 from stack.processes import free_port, spawn, stop_process, wait_until
-from tests.stackutil import LiveStack
+from testbed.live_stack import LiveStack
 
 ROOT = Path(__file__).resolve().parents[2]
-RTSP_SCRIPT = ROOT / "tests" / "fixtures" / "rtsp_server.py"
+RTSP_SCRIPT = ROOT / "testbed" / "rtsp_server.py"
 MQTT_URL = "mqtt://127.0.0.1:1883"  # the Mosquitto this machine and CI run
 
 

@@ -1,5 +1,5 @@
-"""A receiver that is down for two minutes while a camera keeps raising events (the real worker, Triton and
-rules stage, the real deliverer): everything arrives after it returns, in order per stream, none lost, none
+"""A receiver that is down for a while (EVENTS_OUTAGE_S) while a camera keeps raising events (the real worker,
+Triton and rules stage, the real deliverer): everything arrives after it returns, in order per stream, none lost, none
 invented. Also measures the event latency (frame with the people → webhook received), before and after."""
 
 import json
@@ -24,7 +24,9 @@ from tests.events.receiver import Receiver
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
-OUTAGE_S = 120.0
+# 30 s in `make test`: some 25 messages pile up and the backoff sits at its cap for most of it, as in a longer
+# outage; docs/events.md's figures ran with EVENTS_OUTAGE_S=120.
+OUTAGE_S = float(os.environ.get("EVENTS_OUTAGE_S", "30"))
 # Latency samples taken before and after the outage (each); docs/events.md's figures ran with 20.
 SAMPLES = int(os.environ.get("EVENTS_LATENCY_SAMPLES", "3"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -64,9 +66,9 @@ def _deliveries(live_stack, endpoint_id: int) -> list[dict]:
     return live_stack.api("GET", f"/api/deliveries/?endpoint={endpoint_id}&limit=1000").body["results"]
 
 
-def test_two_minutes_of_receiver_outage_lose_nothing_and_keep_each_streams_order(live_stack, deliverer, camera):
+def test_a_receiver_outage_loses_nothing_and_keeps_each_streams_order(live_stack, deliverer, camera):
     """GIVEN two streams of a camera showing people 3 s on, 3 s off, each with a person rule, and one endpoint
-    WHEN the receiver is down for two minutes while events go on THEN after it returns every message is delivered,
+    WHEN the receiver is down for OUTAGE_S while events go on THEN after it returns every message is delivered,
     the receiver's de-duplicated messages are exactly the endpoint's deliveries (none lost, none invented), and
     per stream they arrived in outbox order; each event has its new and its end."""
     receiver = Receiver().start()
@@ -76,7 +78,7 @@ def test_two_minutes_of_receiver_outage_lose_nothing_and_keep_each_streams_order
     latencies = _latency_phase(receiver)
     receiver.stop()
     down_at = time.time()
-    time.sleep(OUTAGE_S)  # the outage itself: two minutes in which events keep happening
+    time.sleep(OUTAGE_S)  # the outage itself: a time in which events keep happening
     backlog = [d for d in _deliveries(live_stack, endpoint["id"]) if d["status"] == "pending"]
     assert len(backlog) >= 10, "too few events during the outage to judge"
     receiver.start()

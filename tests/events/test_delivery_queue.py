@@ -43,9 +43,9 @@ def test_one_lane_goes_out_in_message_order_one_at_a_time(endpoint, make_event, 
     """GIVEN three messages of one stream for one endpoint WHEN deliverers claim THEN only the oldest is due; each
     delivered one lets the next go; the receiver sees them in outbox order with valid signatures."""
     event = make_event()
-    from events import recording
+    from events import occurrences
 
-    recording.event_end(event_id=event.pk, reason="left")
+    occurrences.event_end(event_id=event.pk, reason="left")
     make_event(tracker_id=9)
     assert delivery_queue.outbox_dispatch(mqtt_enabled=False) == 3
     order = []

@@ -1,6 +1,6 @@
 """End to end on a real clip through the running product (web, worker with the real Triton, deliverer, the real
 Mosquitto): a "line crossed" rule on traffic_highway.mp4, on the line whose crossings were counted by eye in
-tests/workers/analytics/data/traffic_highway_line.json (11 vehicles, all "in"; how they were counted is there).
+tests/analytics/runtime/data/traffic_highway_line.json (11 vehicles, all "in"; how they were counted is there).
 
 The worker plays the file like a camera, looped, at the rate this machine processes it; one pass lasts PASS_S.
 Crossings repeat every pass, so any window of PASS_S seconds holds each vehicle's crossing once: the events of
@@ -25,7 +25,7 @@ from tests.events.live import (
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
-TRUTH = json.loads((Path(__file__).parents[1] / "workers" / "analytics" / "data" / "traffic_highway_line.json")
+TRUTH = json.loads((Path(__file__).parents[1] / "analytics" / "runtime" / "data" / "traffic_highway_line.json")
                    .read_text())  # fmt: skip
 PASS_S = 335 / 29.8  # the clip's frames at its declared rate: 11.2 s
 

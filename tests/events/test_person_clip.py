@@ -20,13 +20,14 @@ import pytest
 import supervision as sv
 from streamvision.camera.entities import VideoFrame
 
+from core.frames import LiveSettings
 from events import snapshots
 from events.models import Event
-from workers.annotate import FrameAnnotator
-from workers.event_writer import EventWriter
-from workers.metrics import StreamMetrics
-from workers.rules_stage import RulesStage
-from workers.stages import FrameSink, LiveSettings
+from events.runtime.stage import RulesStage
+from events.runtime.writer import EventWriter
+from workers.framepath.annotate import FrameAnnotator
+from workers.framepath.metrics import StreamMetrics
+from workers.framepath.stages import FrameSink
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -43,14 +44,14 @@ class SilentPublisher:
 
 
 def _tracker():
-    from workers.analytics.tracking import TrackerAnalyser
+    from analytics.runtime.tracking import TrackerAnalyser
 
     return TrackerAnalyser()
 
 
 @pytest.fixture(scope="module")
 def detector(triton_url):
-    from workers.detector import Detector
+    from workers.inference.detector import Detector
 
     return Detector.init(url=triton_url, model_name="yolo", transport="http")
 

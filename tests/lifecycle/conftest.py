@@ -1,4 +1,7 @@
-"""Lifecycle tests: their own Triton (they stop it), two worker nodes (they kill them), real RTSP servers."""
+"""Lifecycle tests: their own Triton (they stop it), two worker nodes (they kill them), real RTSP servers.
+
+The stack is session-scoped, not package-scoped: under pytest-xdist a worker whose queue runs dry between two
+batches of lifecycle tests would otherwise tear it down and start it again."""
 
 import os
 import socket
@@ -12,15 +15,15 @@ from pathlib import Path
 import pytest
 
 from stack.processes import free_port, spawn, stop_process, wait_until
-from tests.stackutil import GroupWatcher, LiveStack, start_live_stack
+from testbed.live_stack import GroupWatcher, LiveStack, start_live_stack
 
 ROOT = Path(__file__).resolve().parents[2]
-RTSP_SCRIPT = ROOT / "tests" / "fixtures" / "rtsp_server.py"
+RTSP_SCRIPT = ROOT / "testbed" / "rtsp_server.py"
 
 pytestmark = [pytest.mark.stack, pytest.mark.lifecycle]
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def lifecycle_triton(assets_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     from stack.triton_server import EmbeddedTriton
 
@@ -34,7 +37,7 @@ def lifecycle_triton(assets_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     server.stop()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def lifecycle_stack(
     lifecycle_triton, assets_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveStack]:
@@ -96,7 +99,7 @@ def rtsp_server(tmp_path: Path) -> Iterator[RtspServer]:
     server.stop()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def shared_rtsp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtspServer]:
     """One camera many streams can watch (a shared encoder), for tests that need many healthy sources."""
     server = RtspServer(port=free_port(), log_path=tmp_path_factory.mktemp("rtsp") / "rtsp.log")

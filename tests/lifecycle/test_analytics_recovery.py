@@ -19,7 +19,7 @@ from tests.lifecycle.test_recovery import _running_stream
 
 pytestmark = [pytest.mark.stack, pytest.mark.lifecycle]
 
-DATA = Path(__file__).resolve().parents[1] / "workers" / "analytics" / "data" / "traffic_highway_line.json"
+DATA = Path(__file__).resolve().parents[1] / "analytics" / "runtime" / "data" / "traffic_highway_line.json"
 LINE = json.loads(DATA.read_text())["line"]
 NEAR = [[0.2, 0.6], [0.8, 0.6], [0.97, 0.97], [0.03, 0.97]]
 

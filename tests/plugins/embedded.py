@@ -11,6 +11,7 @@ import pytest
 from stack.valkey import EmbeddedValkey
 
 _state: dict = {}
+_EMBEDDED_MARK = "STREAMVISION_TEST_EMBEDDED_REDIS_URL"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -18,15 +19,28 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="streamvision-test-"))
     _state["var_dir"] = var_dir
     os.environ["VAR_DIR"] = str(var_dir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("ASSETS_DIR", str(Path(__file__).resolve().parents[2] / "assets"))
-    if not os.environ.get("REDIS_URL"):
+    given = os.environ.get("REDIS_URL", "")
+    # A pytest-xdist worker inherits the controller's environment: a Valkey the controller started is not its own.
+    if not given or given == os.environ.get(_EMBEDDED_MARK):
         valkey = EmbeddedValkey(work_dir=var_dir / "valkey")
         valkey.start()
         _state["valkey"] = valkey
-        os.environ["REDIS_URL"] = valkey.url
+        os.environ["REDIS_URL"] = os.environ[_EMBEDDED_MARK] = valkey.url
     else:
+        os.environ["REDIS_URL"] = _worker_database(given)
         _empty_own_redis_database(os.environ["REDIS_URL"])
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist, each worker's own database numbers on a shared Redis: the live stacks take the next
+    ones (+1 live, +2 lifecycle, +3 chaos), so workers are 4 apart."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, db = url.rpartition("/")
+    return f"{base}/{int(db or 0) + 4 * int(worker[2:])}"
 
 
 def _empty_own_redis_database(url: str) -> None:

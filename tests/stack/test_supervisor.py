@@ -14,7 +14,7 @@ from stack import supervisor
 from stack.children import CommandChild
 from stack.processes import wait_until
 from stack.supervisor import Supervisor
-from workers.lost import pid_alive
+from workers.hosting.lost import pid_alive
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import pytest
 
 from stack.processes import wait_until
 from stack.triton_server import PREPARE_SCRIPT, EmbeddedTriton
-from tests.tritonutil import TRITON_VENV, asset, start_triton
+from testbed.detection import TRITON_VENV, asset, start_triton
 from yolo_triton.admin import TritonAdmin
 
 
@@ -72,8 +72,8 @@ def test_gpu_profile_ensemble_gives_the_default_models_detections(tmp_path: Path
     THEN the ensemble has the same contract (server-side NMS, 80 names) and the same detections."""
     import cv2
 
-    from tests.tritonutil import CONF, IOU, assert_same_detections
-    from workers.detector import Detector
+    from testbed.detection import CONF, IOU, assert_same_detections
+    from workers.inference.detector import Detector
 
     repository = tmp_path / "work" / "repository"
     subprocess.run(

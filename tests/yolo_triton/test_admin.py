@@ -69,7 +69,7 @@ def test_the_celery_parent_never_loads_tritonclient():
         "from yolo_triton.admin import TritonAdmin; TritonAdmin('127.0.0.1:1'); "
         "print(sorted(m for m in ('tritonclient.http', 'gevent') if m in sys.modules))"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=120, check=True)  # fmt: skip
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stack.triton_server import PREPARE_SCRIPT
-from tests.tritonutil import TRITON_VENV, asset
+from testbed.detection import TRITON_VENV, asset
 from yolo_triton.repository import MODEL_SAFE_MODULES
 
 

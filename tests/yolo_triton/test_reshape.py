@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from tests.tritonutil import asset
+from testbed.detection import asset
 from yolo_triton.reshape import (
     VariantError,
     anchor_grid,

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from accounts.roles import Role
 from accounts.services import user_set_role
 from catalog import services as catalog_services
-from dashboard.secret_key import secret_key_ensure
+from core.secret_key import secret_key_ensure
 from streams import demo, reconciler, status
 
 
