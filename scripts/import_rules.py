@@ -11,7 +11,7 @@
 """
 
 import ast
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -35,14 +35,8 @@ LAYERS = [
 LAYER_OF = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
 # The deprecated alias of the production settings (dashboard/settings_production.py) names config on purpose.
 ALLOWED = {("dashboard.settings_production", "config")}
-
-
-def python_files() -> list[Path]:
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    return [ROOT / name for name in listed if "/migrations/" not in name and (ROOT / name).exists()]
+# The same files the size rules read (tracked and untracked-not-ignored Python, migrations aside).
+python_files = runpy.run_path(str(Path(__file__).with_name("house_rules.py")))["python_files"]
 
 
 def module_name(path: Path) -> str:
