@@ -25,6 +25,7 @@ from stack import roles as role_table
 from stack.assets import DEMO_VIDEOS, AssetsMissing, ensure_assets
 from stack.children import BASE_DIR, Child, CommandChild, ServerChild
 from stack.commands import worker_node_name
+from stack.logs import LogRotation
 from stack.processes import wait_until
 from stack.supervisor import Supervisor
 from stack.triton_server import EmbeddedTriton
@@ -135,7 +136,9 @@ class Launcher:
             if name in role_table.PROCESSES:
                 children.append(self._command_child(name, env))
         client = self._redis(env.get("REDIS_URL", ""))
-        self.supervisor = Supervisor(children=children, report=self._reporter(client), on_death=self._on_death(client))
+        rotation = LogRotation(max_bytes=int(settings.LOG_MAX_MB * 2**20), keep=settings.LOG_KEEP)
+        self.supervisor = Supervisor(children=children, report=self._reporter(client), on_death=self._on_death(client),
+                                     rotation=rotation)
         self.supervisor.start_all()
 
     def _command_child(self, name: str, env: dict[str, str]) -> CommandChild:

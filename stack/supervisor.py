@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from stack.children import Child
+from stack.logs import LogRotation
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class Supervisor:
     on_death: Callable[[Child], None] = lambda child: None
     report_every_s: float = 2.0
     clock: Callable[[], float] = time.monotonic
+    rotation: LogRotation | None = None  # the children's logs, checked every rotate_every_s
+    rotate_every_s: float = 10.0
     supervised: list[Supervised] = field(default_factory=list)
 
     def start_all(self) -> None:
@@ -57,12 +60,23 @@ class Supervisor:
 
     def run(self, stopping: threading.Event, poll_s: float = 0.2) -> None:
         """Watch the children until `stopping` is set."""
-        reported_at = self.clock()
+        reported_at = rotated_at = self.clock()
         while not stopping.wait(poll_s):
             changed = any([self._check(entry) for entry in self.supervised])
             if changed or self.clock() - reported_at >= self.report_every_s:
                 self._report()
                 reported_at = self.clock()
+            if self.rotation is not None and self.clock() - rotated_at >= self.rotate_every_s:
+                self.rotate_logs()
+                rotated_at = self.clock()
+
+    def rotate_logs(self) -> None:
+        """Each child's log over its size rotated (stack/logs.py)."""
+        for entry in self.supervised:
+            try:
+                self.rotation.rotate_if_large(entry.child.log_path)
+            except OSError as error:  # a full disk must not stop the supervision
+                logger.warning("Could not rotate %s: %s", entry.child.log_path, error)
 
     def stop_all(self) -> None:
         """Last started, first stopped: the web goes before the workers, the servers they use go last."""

@@ -181,6 +181,8 @@ WEB_PORT = env_int("WEB_PORT", 8000)
 ADMIN_USERNAME = env_str("DJANGO_SUPERUSER_USERNAME", "admin")
 ADMIN_PASSWORD = env_str("DJANGO_SUPERUSER_PASSWORD")
 TRITON_VENV = env_path("TRITON_VENV", BASE_DIR / ".venv-triton")
+# Each child's log (var/logs/*.log, Triton's, Valkey's) is rotated past LOG_MAX_MB, LOG_KEEP older files kept.
+LOG_MAX_MB, LOG_KEEP = env_float("LOG_MAX_MB", 10.0), env_int("LOG_KEEP", 3)
 
 # Prometheus: /metrics for admins and `Authorization: Bearer METRICS_TOKEN`; Triton's relayed at /metrics/triton/
 METRICS_TOKEN, TRITON_METRICS_URL = env_str("METRICS_TOKEN"), env_str("TRITON_METRICS_URL")
