@@ -4,7 +4,7 @@ VENV := .venv
 TRITON_VENV := .venv-triton
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: run test test-chaos test-lifecycle-postgres lint system-deps clean bench npm
+.PHONY: run test test-chaos test-lifecycle-postgres lint system-deps clean bench npm soak chaos-report
 
 run: $(VENV)/.installed $(TRITON_VENV)/.installed node_modules/.installed
 	$(VENV)/bin/python -m stack
@@ -16,10 +16,17 @@ test: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed s
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -m "not chaos" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-# Every process of the running product killed in turn, and a worker host killed whole (CI runs this after
-# `make test`; about 2 minutes).
+# Every process kind of the running product killed CHAOS_REPEATS times in a row, on SQLite and on PostgreSQL,
+# and a worker host killed whole (CI runs this after `make test`).
+CHAOS_REPEATS ?= 2
 test-chaos: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed system-deps
-	$(VENV)/bin/python -m pytest -m chaos -s $(PYTEST_ARGS)
+	CHAOS_REPEATS=$(CHAOS_REPEATS) CHAOS_PG_URL=$(PG_URL) $(VENV)/bin/python -m pytest -m chaos -s $(PYTEST_ARGS)
+
+# Not in CI: each process kind killed 20 times in a row on each database (CHAOS_DATABASES=sqlite for one); the
+# recovery-time distribution and every failure with its logs go into docs/chaos.md.
+chaos-report: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed system-deps
+	CHAOS_REPEATS=20 CHAOS_PG_URL=$(PG_URL) CHAOS_REPORT=docs/chaos.md $(VENV)/bin/python -m pytest -m chaos -s \
+		tests/chaos/test_single_host.py $(PYTEST_ARGS)
 
 # The lifecycle tests again on PostgreSQL and Redis (CI runs this after `make test`): several worker
 # processes write stream state at once, which SQLite serialises and PostgreSQL does not.
@@ -62,6 +69,12 @@ bench: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed
 	$(VENV)/bin/python bench/first_frame.py
 	$(VENV)/bin/python bench/fanout.py
 	$(VENV)/bin/python -m bench.analytics --write-docs
+
+# The whole product for SOAK_MINUTES (default 60) with 8 streams, their viewers and a webhook receiver, sampled
+# every minute; writes docs/soak.md (how memory, open files, disk, fps and events held up). Not part of `make test`.
+SOAK_MINUTES ?= 60
+soak: $(VENV)/.installed-dev $(TRITON_VENV)/.installed node_modules/.installed
+	$(VENV)/bin/python -m bench.soak --minutes $(SOAK_MINUTES) --write-docs $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TRITON_VENV) var test-artifacts node_modules

@@ -7,6 +7,7 @@ from dashboard import metrics, views
 urlpatterns = [
     path("", views.stream_list, name="stream-list"),
     path("streams/<int:pk>/tile/", views.stream_tile, name="stream-tile"),
+    path("streams/demo/remove/", views.demo_remove, name="demo-remove"),
     path("system/", views.system, name="system"),
     # Prometheus scrapes the path as is (no trailing slash).
     path("metrics", metrics.metrics, name="metrics"),

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 FIRST_DELAY_S = 0.5
 MAX_DELAY_S = 30.0
-STEADY_AFTER_S = 30.0  # a child that ran this long before dying is back to the first delay
+STEADY_AFTER_S = 10.0  # a child that ran this long before dying was killed, not crash-looping: first delay again
 FAILING_AFTER = 3  # quick deaths in a row: shown as failing
 
 

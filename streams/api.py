@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from accounts.access import refusal
 from accounts.roles import Role, has_role
 from core.api import request_actor
-from streams import selectors, services
+from streams import demo, selectors, services
 from streams.models import Stream, StreamEvent, WorkerNode
 from streams.sources import source_unless_redacted
 
@@ -47,11 +47,11 @@ class StreamSerializer(serializers.ModelSerializer):
         model = Stream
         fields = [
             "id", "name", "source", "source_kind", "max_fps", "confidence", "classes", "model", "queue", "start",
-            "desired_state", "desired_version", "status", "status_reason", "retry_in_s", "worker",
+            "demo", "desired_state", "desired_version", "status", "status_reason", "retry_in_s", "worker",
             "status_changed_at", "created_at", "updated_at",
         ]
         read_only_fields = [
-            "desired_state", "desired_version", "status", "status_reason", "worker", "status_changed_at",
+            "demo", "desired_state", "desired_version", "status", "status_reason", "worker", "status_changed_at",
             "created_at", "updated_at",
         ]
 
@@ -68,6 +68,12 @@ class StreamEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = StreamEvent
         fields = ["id", "created_at", "kind", "message", "actor"]
+
+
+class DemoRemovedSerializer(serializers.Serializer):
+    """For the schema: what DELETE /api/streams/demo/ answers."""
+
+    removed = serializers.ListField(child=serializers.CharField(), help_text="The names of the streams removed")
 
 
 class MetricsSampleSerializer(serializers.Serializer):
@@ -97,6 +103,8 @@ class StreamViewSet(viewsets.ModelViewSet):
         **dict.fromkeys(("list", "retrieve", "events", "metrics"), Role.VIEWER),
         # PATCH: an operator may change the live settings only (services.TUNABLE_FIELDS); see perform_update.
         **dict.fromkeys(("partial_update", "start", "stop", "pause", "resume", "restart"), Role.OPERATOR),
+        # The demo streams are the product's own, not an admin's: whoever operates may clear them away.
+        "remove_demo": Role.OPERATOR,
         **dict.fromkeys(("create", "bulk", "destroy"), Role.ADMIN),
     }
 
@@ -132,6 +140,13 @@ class StreamViewSet(viewsets.ModelViewSet):
             return Response({str(i): e for i, e in items if e}, status=status.HTTP_400_BAD_REQUEST)
         created = services.streams_bulk_create(items=serializer.validated_data, actor=request_actor(request))
         return Response(self.get_serializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: DemoRemovedSerializer})
+    @action(detail=False, methods=["delete"], url_path="demo", url_name="demo")
+    def remove_demo(self, request: Request) -> Response:
+        """Remove the demo streams (those the first `make run` made): each stops and goes, with its zones, lines,
+        rules, events and counts. Answers the names removed (an empty list when there were none)."""
+        return Response({"removed": demo.demo_streams_remove(actor=request_actor(request))})
 
     def _command(self, command: Callable[..., Stream]) -> Response:
         try:

@@ -75,6 +75,11 @@ class Stream(models.Model):
         validators=[queue_name_validator],
         help_text="Run only on workers consuming this queue, e.g. a GPU host (empty: any worker).",
     )
+    demo = models.BooleanField(
+        default=False,
+        help_text="Made by the first `make run` to show the product on a sample clip; "
+        "“Remove demo streams” on the wall deletes every such stream.",
+    )
     desired_state = models.CharField(max_length=16, choices=DesiredState.choices, default=DesiredState.RUNNING)
     # Bumped by every command (compare-and-set): commands on a stream are totally ordered, the last one wins, and
     # a decision taken on an older version (a status write by the reconciler) is dropped.

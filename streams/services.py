@@ -198,11 +198,20 @@ def _desired_write(stream: Stream, desired: str) -> None:
             return
 
 
-def stream_delete(*, stream: Stream, actor: str = "") -> None:
+def stream_delete(*, stream: Stream, actor: str = "") -> bool:
+    """Delete a stream whose worker may be writing its counts and events this very moment; False if someone
+    else deleted it first. A delete collects the rows that go with the stream, then deletes them all: a count or
+    an event written in between would be left pointing at nothing and fail the whole delete ("FOREIGN KEY
+    constraint failed"). Locked first (SQLite: the transaction's write lock; PostgreSQL: the stream's row, which
+    inserting a row that refers to it must share), those writes wait until it is gone."""
     stream_id = stream.pk
-    stream.delete()
-    # The worker holding it wakes up, finds the stream gone and stops.
+    with transaction.atomic():
+        if not Stream.objects.select_for_update().filter(pk=stream_id).exists():
+            return False
+        stream.delete()
+    # After the commit: the worker holding it wakes up, finds the stream gone and stops.
     control.send_command(stream_id, Command.SYNC)
     metrics_history.history_clear(stream_id=stream_id)
     notify.streams_changed(stream_id, "deleted")
     logger.info("Stream %s deleted by %s", stream_id, actor or "system")
+    return True

@@ -32,6 +32,12 @@ TRITON_PYTHON = env_path("TRITON_PYTHON", BASE_DIR / ".venv-triton" / "bin" / "p
 # --- Streams ---------------------------------------------------------------------------------------
 DEFAULT_CONFIDENCE = env_float("DEFAULT_CONFIDENCE", 0.25)
 DEMO_STREAMS = env_bool("DEMO_STREAMS", True)
+# The demo streams' max fps (dashboard/demo.py): the counting demo (the highway clip, its line and rule) where
+# tracking counts right, the others lower, so that `make run` leaves a 2-core machine headroom (bench/idle_cpu.py,
+# docs/dashboard.md). A max fps keeps a frame only if 1/max_fps has passed since the last one kept: on the 29.8 fps
+# highway clip 20 keeps every 2nd frame (14.9 fps, over ANALYTICS_MIN_TRACKING_FPS: no warning), while 10 would
+# keep every 3rd or 4th (7.5-9.9 fps, measured 8.2: under it).
+DEMO_COUNTING_FPS = env_float("DEMO_COUNTING_FPS", 20.0)
 DEMO_MAX_FPS = env_float("DEMO_MAX_FPS", 5.0)
 JPEG_QUALITY = env_int("JPEG_QUALITY", 75)
 # Live sources: never block 30 s on a silent camera; keep OpenCV's TCP default for RTSP.

@@ -1,6 +1,10 @@
 """Chaos tests: the whole product under its real launcher (`python -m stack`), processes killed with SIGKILL.
 
-They run with `-m chaos` (`.ci/run` runs them after the suite); each prints what it measured (`-s`)."""
+They run with `-m chaos` (`.ci/run` runs them after the suite); each prints what it measured (`-s`).
+CHAOS_DATABASES (default "sqlite,postgres") names the databases the product runs on, one product per database;
+CHAOS_REPEATS (default 2) how many times each process kind is killed in a row; CHAOS_REPORT a Markdown file that
+gets the recovery-time distribution and every failure with its logs (`make chaos-report` repeats each 20 times).
+"""
 
 import os
 import re
@@ -15,6 +19,7 @@ import pytest
 
 from stack.processes import free_port, spawn, stop_process, wait_until
 from testbed.live_stack import GroupWatcher, LiveStack
+from tests.chaos.record import ChaosRecord, write_report
 from tests.chaos.watchers import StreamWatcher, child_pid, children
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +50,7 @@ class Product:
     launcher: subprocess.Popen
     stack: LiveStack
     log_path: Path
+    database: str
 
     def pid_of(self, process: str) -> int:
         return child_pid(self.launcher.pid, process)
@@ -55,11 +61,36 @@ class Product:
         return f"redis://{address}/0"
 
 
+DATABASES = [name for name in os.environ.get("CHAOS_DATABASES", "sqlite,postgres").split(",") if name]
+PG_URL = os.environ.get("CHAOS_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="package", params=DATABASES)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The product's database: `make run`'s own SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield {"name": "sqlite"}
+        return
+    import psycopg
+
+    name = f"chaos_{os.getpid()}"
+    admin_url = PG_URL.rpartition("/")[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+    try:
+        yield {"name": "postgres", "DATABASE_URL": f"{PG_URL.rpartition('/')[0]}/{name}"}
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture(scope="package")
-def product(assets_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
-    work_dir = tmp_path_factory.mktemp("chaos")
+def product(assets_dir: Path, database: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+    work_dir = tmp_path_factory.mktemp(f"chaos-{database['name']}")
     port = free_port()
-    env = product_env(work_dir, assets_dir, WEB_PORT=str(port), NODE_HOST="chaos-host")
+    extra = {k: v for k, v in database.items() if k != "name"}
+    env = product_env(work_dir, assets_dir, WEB_PORT=str(port), NODE_HOST="chaos-host", **extra)
     log_path = work_dir / "launcher.log"
     launcher = spawn([sys.executable, "-m", "stack"], env=env, cwd=ROOT, log_path=log_path)
     try:
@@ -67,7 +98,7 @@ def product(assets_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
                    timeout=120, interval=0.2, what="the launcher")  # fmt: skip
         assert launcher.poll() is None, log_path.read_text()[-3000:]
         stack = LiveStack(url=f"http://127.0.0.1:{port}", env=env, assets_dir=assets_dir, log_dir=work_dir / "logs")
-        product = Product(launcher=launcher, stack=stack, log_path=log_path)
+        product = Product(launcher=launcher, stack=stack, log_path=log_path, database=database["name"])
         stack.env["REDIS_URL"] = product.redis_url()
         stack.token = stack.manage("drf_create_token", "admin").split()[2]
         yield product
@@ -113,3 +144,15 @@ def wait_for_frames(watcher: StreamWatcher, *, since: float, timeout: float) -> 
 
 def now() -> float:
     return time.monotonic()
+
+
+REPEATS = int(os.environ.get("CHAOS_REPEATS", "2"))
+
+
+@pytest.fixture(scope="session")
+def chaos_record() -> Iterator[ChaosRecord]:
+    record = ChaosRecord()
+    yield record
+    print("\n" + "\n".join(record.table()))
+    if os.environ.get("CHAOS_REPORT"):
+        write_report(record, Path(os.environ["CHAOS_REPORT"]))

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import redis
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections
 
 from streams import control, metrics_history, reconciler, selectors, status, stream_counters
 from streams.control import Command
@@ -68,6 +69,7 @@ class StreamRunner:
         self._failure_reason = ""
         self._reconnect = reconnect or ReconnectPolicy()
         self._outage: SourceOutage | None = None
+        self._pending: list[Command] = []  # taken, not yet followed (the database was busy)
 
     @classmethod
     def init(cls, stream_id: int, worker: str = "") -> "StreamRunner":
@@ -96,15 +98,19 @@ class StreamRunner:
         try:
             outcome = self._run_until_done()
         finally:
-            self._report_exit(outcome)
-            self._lease.release()
+            try:
+                self._report_exit(outcome)
+            finally:
+                self._lease.release()
         if outcome is not Outcome.LEASE_LOST:
             # Started again (or moved) while this copy was stopping: hand over to a fresh task at once.
             reconciler.stream_reconcile(stream_id=self._stream_id)
 
     def _run_until_done(self) -> Outcome:
         while True:
-            stream = selectors.stream_get(stream_id=self._stream_id)
+            stream = self._read_stream()
+            if isinstance(stream, Outcome):
+                return stream
             if stream is None or stream.desired_state == Desired.STOPPED:
                 return Outcome.STOP
             outcome = self._run_pipeline(stream)
@@ -113,6 +119,22 @@ class StreamRunner:
             if outcome is not Outcome.RESTART:
                 return outcome
             logger.info("Stream %s: rebuilding its pipeline", self._stream_id)
+
+    def _read_stream(self) -> Stream | None | Outcome:
+        """The stream as stored; while the database is busy (SQLite's lock under a crash storm), keep ticking
+        (commands, the lease) and read again, rather than let the task die and the stream wait for a pass."""
+        while True:
+            try:
+                return selectors.stream_get(stream_id=self._stream_id)
+            except DatabaseError as error:
+                self._database_busy(error)
+            outcome = self._tick(None)
+            if outcome is not None:
+                return outcome
+
+    def _database_busy(self, error: DatabaseError) -> None:
+        logger.warning("Stream %s: the database did not answer (%s); trying again", self._stream_id, error)
+        close_old_connections()
 
     def _run_pipeline(self, stream: Stream) -> Outcome:
         if self._outage is None:  # reopening a lost source keeps showing the outage until frames come
@@ -150,7 +172,14 @@ class StreamRunner:
     def _tick(self, run: RunningPipeline | None) -> Outcome | None:
         """Wait up to poll_s for commands and follow them, keep the lease, then watch the pipeline if there is
         one. An Outcome ends the pipeline (or the wait for one); None means tick again."""
-        outcome = self._follow(control.take_commands(self._stream_id, wait_s=self._poll_s), run)
+        self._pending += control.take_commands(self._stream_id, wait_s=self._poll_s)
+        try:
+            outcome = self._follow(self._pending, run)
+        except DatabaseError as error:  # followed on the next tick, with what comes meanwhile
+            self._database_busy(error)
+            outcome = None
+        else:
+            self._pending = []
         if outcome is not None:
             return outcome
         if not self._lease.renew_if_due():
@@ -195,9 +224,8 @@ class StreamRunner:
             run.metrics.record_reconnect()
             self._store_counts(run.metrics.take_counts())  # this pipeline ends here: keep what it counted
             return Outcome.SOURCE_LOST
-        if observed != run.reported:
+        if observed != run.reported and self._report(*observed):
             run.reported = observed
-            self._report(*observed)
         message = run.metrics.snapshot_if_due()
         if message is not None:
             self._publish_metrics(message, run.metrics.take_counts())
@@ -258,11 +286,12 @@ class StreamRunner:
         else:
             self._report(Status.STOPPED, "")
 
-    def _report(self, observed_status: str, reason: str) -> None:
-        status.stream_report_status(
-            stream_id=self._stream_id,
-            holder=self._lease.holder,
-            status=observed_status,
-            reason=reason,
-            worker=self._worker,
-        )
+    def _report(self, observed_status: str, reason: str) -> bool:
+        """False if the database did not take it (reported again on a later tick); a refusal is an answer."""
+        try:
+            status.stream_report_status(stream_id=self._stream_id, holder=self._lease.holder, status=observed_status,
+                                        reason=reason, worker=self._worker)  # fmt: skip
+        except DatabaseError as error:
+            self._database_busy(error)
+            return False
+        return True

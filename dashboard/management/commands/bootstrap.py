@@ -18,7 +18,8 @@ from accounts.roles import Role
 from accounts.services import user_set_role
 from catalog import services as catalog_services
 from core.secret_key import secret_key_ensure
-from streams import demo, reconciler, status
+from dashboard import demo
+from streams import reconciler, status
 
 
 class Command(BaseCommand):
@@ -38,8 +39,8 @@ class Command(BaseCommand):
         status.streams_mark_interrupted()
         reconciler.streams_reconcile()
         if settings.DEMO_STREAMS:
-            videos = [Path(settings.ASSETS_DIR) / name for name in self._demo_videos()]
-            demo.demo_streams_ensure(videos=[v for v in videos if v.is_file()], max_fps=settings.DEMO_MAX_FPS)
+            # An empty database only: the demo streams, with a counting line, a zone and rules on their clips.
+            demo.demo_ensure(videos=[Path(settings.ASSETS_DIR) / name for name in self._demo_videos()])
         self.stdout.write(json.dumps({"username": settings.ADMIN_USERNAME, "password": password}))
 
     @staticmethod

@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections
 
 from stack.processes import wait_until
 from streams import control, reconciler, services
@@ -24,6 +24,15 @@ def unreachable_triton(model_name: str):  # noqa: ANN201 - never returns
 class NoPublisher:
     def publish(self, group: str, message: dict, timeout: float = 2.0) -> bool:
         raise AssertionError("nothing is published while waiting for Triton")
+
+
+def _reason(stream_id: int) -> str:
+    """The stored reason; "" while the runner's thread writes (the in-memory test database's shared cache locks
+    a table for a write without waiting, unlike a database file)."""
+    try:
+        return Stream.objects.get(pk=stream_id).status_reason
+    except OperationalError:
+        return ""
 
 
 @pytest.fixture
@@ -46,8 +55,8 @@ def waiting_runner(monkeypatch):
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    wait_until(lambda: "waiting for Triton" in Stream.objects.get(pk=stream.pk).status_reason, timeout=10,
-               interval=0.02, what="the runner to say it waits for Triton")
+    wait_until(lambda: "waiting for Triton" in _reason(stream.pk), timeout=10, interval=0.02,
+               what="the runner to say it waits for Triton")
     yield stream, thread
     control.redis_client().delete(f"streamvision:stream:{stream.pk}:lease")
     thread.join(timeout=5)
@@ -77,3 +86,27 @@ def test_a_runner_that_loses_its_lease_while_waiting_ends_and_reports_nothing(wa
     assert not thread.is_alive()
     assert Stream.objects.get(pk=stream.pk).status_reason == "taken over"
     assert control.lease_holder(stream.pk) == "w2:1:other"
+
+
+def test_a_runner_outlives_a_locked_database_and_follows_the_command_it_took_meanwhile(waiting_runner, monkeypatch):
+    """GIVEN a runner waiting for Triton WHEN the operator stops the stream while the database answers "database
+    is locked" to the runner's next five reads (SQLite under a crash storm) THEN the task does not die: it keeps
+    its lease meanwhile, and follows the stop once the database answers, ending with the stream stopped."""
+    from streams import selectors
+
+    stream, thread = waiting_runner
+    real_get, failures = selectors.stream_get, []
+
+    def locked_five_times(*, stream_id: int):  # noqa: ANN202 - as selectors.stream_get
+        if len(failures) < 5:
+            failures.append(time.monotonic())
+            raise OperationalError("database is locked")
+        return real_get(stream_id=stream_id)
+
+    monkeypatch.setattr(selectors, "stream_get", locked_five_times)
+    services.stream_stop(stream=Stream.objects.get(pk=stream.pk))
+    wait_until(lambda: len(failures) == 5, timeout=5, interval=0.02, what="five locked reads")
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert Stream.objects.get(pk=stream.pk).status == "stopped"
+    assert control.lease_holder(stream.pk) is None
