@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.whole_stack import kind_of  # noqa: E402
 from stack.processes import free_port, wait_until  # noqa: E402
-from testbed.live_stack import LiveStack  # noqa: E402
+from testbed.live_stack import LiveStack, wait_for_launcher  # noqa: E402
 
 PASSWORD = "idle-bench-password-1"
 
@@ -69,13 +69,7 @@ def launch(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen, Live
 
 def wait_running(launcher: subprocess.Popen, stack: LiveStack, log: Path) -> list[dict]:
     """The demo streams, once every one of them runs and has reported processed frames."""
-
-    def up() -> bool:
-        if launcher.poll() is not None:
-            raise RuntimeError(f"python -m stack exited: {log.read_text(errors='replace')[-3000:]}")
-        return "StreamVision is running" in log.read_text(errors="replace")
-
-    wait_until(up, timeout=300, interval=0.5, what="the product (python -m stack)")
+    wait_for_launcher(launcher, log, timeout=300)
     login = stack.api("POST", "/api/token/", {"username": "admin", "password": PASSWORD}, token=False)
     stack.token = login.body["token"]
     streams: list[dict] = []

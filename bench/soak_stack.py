@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stack.processes import free_port, spawn, stop_process, wait_until
-from testbed.live_stack import LiveStack
+from testbed.live_stack import LiveStack, wait_for_launcher
 from testbed.processes_tree import ProcessTree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,18 +48,13 @@ class SoakProduct:
         product = cls(launcher=launcher, stack=stack, var_dir=var_dir, log_path=log_path,
                       tree=ProcessTree(launcher.pid))  # fmt: skip
         try:
-            wait_until(product._running, timeout=240, interval=0.5, what="the product (python -m stack)")
+            wait_for_launcher(launcher, log_path)
             product.tree.processes()  # remember every process now, in case the run ends before the first sample
             stack.token = stack.manage("drf_create_token", "admin").split()[2]
         except BaseException:
             product.stop()
             raise
         return product
-
-    def _running(self) -> bool:
-        if self.launcher.poll() is not None:
-            raise RuntimeError(f"python -m stack exited: {self.log_path.read_text(errors='replace')[-3000:]}")
-        return "StreamVision is running" in self.log_path.read_text(errors="replace")
 
     def stop(self) -> list[str]:
         """Ctrl-C to the launcher, which stops its children; then kill (and return) any process of its tree that

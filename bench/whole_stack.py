@@ -16,9 +16,9 @@ from pathlib import Path
 
 import psutil
 
-from stack.processes import free_port, wait_until
+from stack.processes import free_port
 from stack.valkey import EmbeddedValkey
-from testbed.live_stack import LiveStack
+from testbed.live_stack import LiveStack, wait_for_launcher
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("workers", "triton", "web", "other", "bench", "machine")
@@ -55,17 +55,12 @@ class ProductUnderTest:
                           admin_password=PASSWORD)  # fmt: skip
         product = cls(launcher=launcher, valkey=valkey, stack=stack, log=log)
         try:
-            wait_until(lambda: product._running(), timeout=240, interval=0.5, what="the product (python -m stack)")
+            wait_for_launcher(launcher, log)
             stack.token = stack.manage("drf_create_token", "admin").split()[2]
         except BaseException:
             product.stop()
             raise
         return product
-
-    def _running(self) -> bool:
-        if self.launcher.poll() is not None:
-            raise RuntimeError(f"python -m stack exited: {self.log.read_text()[-3000:]}")
-        return "StreamVision is running" in self.log.read_text(errors="replace")
 
     def stop(self) -> None:
         if self.launcher.poll() is None:

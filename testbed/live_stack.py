@@ -233,6 +233,21 @@ def start_live_stack(
     return stack
 
 
+RUNNING_LINE = "StreamVision is running"  # what the launcher prints once every role is up (stack/launcher.py)
+
+
+def wait_for_launcher(launcher: subprocess.Popen, log_path: Path, *, timeout: float = 240) -> None:
+    """Until `python -m stack` says it runs; raises with the end of its log if it exits first."""
+
+    def running() -> bool:
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        if launcher.poll() is not None:
+            raise RuntimeError(f"python -m stack exited ({launcher.returncode}): {text[-3000:]}")
+        return RUNNING_LINE in text
+
+    wait_until(running, timeout=timeout, interval=0.2, what="the product (python -m stack)")
+
+
 def run_async(coro):  # noqa: ANN001, ANN201 - any coroutine, its result
     """asyncio.run in a fresh thread: Playwright's sync API keeps an event loop running in the main thread."""
     import asyncio

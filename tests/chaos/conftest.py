@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from stack.processes import free_port, spawn, stop_process, wait_until
-from testbed.live_stack import GroupWatcher, LiveStack
+from testbed.live_stack import GroupWatcher, LiveStack, wait_for_launcher
 from tests.chaos.record import ChaosRecord, write_report
 from tests.chaos.watchers import StreamWatcher, child_pid, children
 
@@ -94,9 +94,7 @@ def product(assets_dir: Path, database: dict[str, str], tmp_path_factory: pytest
     log_path = work_dir / "launcher.log"
     launcher = spawn([sys.executable, "-m", "stack"], env=env, cwd=ROOT, log_path=log_path)
     try:
-        wait_until(lambda: "StreamVision is running" in log_path.read_text(errors="replace") or _exited(launcher),
-                   timeout=120, interval=0.2, what="the launcher")  # fmt: skip
-        assert launcher.poll() is None, log_path.read_text()[-3000:]
+        wait_for_launcher(launcher, log_path, timeout=120)
         stack = LiveStack(url=f"http://127.0.0.1:{port}", env=env, assets_dir=assets_dir, log_dir=work_dir / "logs")
         product = Product(launcher=launcher, stack=stack, log_path=log_path, database=database["name"])
         stack.env["REDIS_URL"] = product.redis_url()
@@ -104,10 +102,6 @@ def product(assets_dir: Path, database: dict[str, str], tmp_path_factory: pytest
         yield product
     finally:
         stop_process(launcher, sig=2, timeout=60)  # Ctrl-C, as an operator stops it
-
-
-def _exited(proc: subprocess.Popen) -> bool:
-    return proc.poll() is not None
 
 
 @dataclass

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from stack.processes import free_port, spawn, stop_process, wait_until
-from testbed.live_stack import LiveStack
+from testbed.live_stack import LiveStack, wait_for_launcher
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -52,9 +52,7 @@ def first_run(assets_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     log_path, launched_at = work_dir / "launcher.log", time.monotonic()
     launcher = spawn([sys.executable, "-m", "stack"], env=env, cwd=ROOT, log_path=log_path)
     try:
-        wait_until(lambda: "StreamVision is running" in log_path.read_text(errors="replace") or launcher.poll(),
-                   timeout=180, interval=0.2, what="the launcher")  # fmt: skip
-        assert launcher.poll() is None, log_path.read_text()[-3000:]
+        wait_for_launcher(launcher, log_path, timeout=180)
         running_s = time.monotonic() - launched_at
         stack = LiveStack(url=f"http://127.0.0.1:{port}", env=env, assets_dir=assets_dir, log_dir=work_dir,
                           admin_password=PASSWORD)  # fmt: skip
