@@ -10,6 +10,7 @@ from accounts.views import ThrottledTokenView
 from analytics import api as analytics_api
 from events.api.events import EventViewSet, RuleViewSet
 from events.api.webhooks import DeliveryViewSet, EndpointViewSet
+from outputs import api as outputs_api
 from streams.api import StreamViewSet, WorkerViewSet
 
 
@@ -41,5 +42,6 @@ urlpatterns = [
     # Scripts trade a username and password for a token, then send "Authorization: Token <key>".
     path("token/", ThrottledTokenView.as_view(), name="token"),
     *analytics_api.urlpatterns,  # zones, lines, counts of a stream
+    *outputs_api.urlpatterns,  # viewing tokens of a stream
     *router.urls,
 ]

@@ -9,6 +9,7 @@ from core.api import api_not_found
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("streams/", include("streams.urls")),
+    path("streams/", include("outputs.urls")),  # /streams/<id>/mjpeg, snapshot.jpg: players, with a viewing token
     path("events/", include("events.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

@@ -20,6 +20,11 @@ def viewers_key(stream_id: int, size: str) -> str:
     return f"{PREFIX}:viewers:{stream_id}:{size}"
 
 
+def output_failures_key(address: str) -> str:
+    """Refused viewing tokens from one client address, for the outputs' throttle (outputs/throttle.py)."""
+    return f"{PREFIX}:outputs:failures:{address}"
+
+
 def metrics_history_key(stream_id: int) -> str:
     """The last minutes of a stream's metrics (streams/metrics_history.py)."""
     return f"{PREFIX}:metrics:{stream_id}"

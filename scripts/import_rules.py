@@ -25,6 +25,7 @@ LAYERS = [
     {"streams"},
     {"analytics"},
     {"events"},
+    {"outputs"},  # players' outputs: viewing tokens, MJPEG, the still image
     {"workers"},
     {"stack"},  # the launcher: starts every process, uses the workers' process helpers
     {"dashboard"},  # the shared pages (its bootstrap command checks the assets with the launcher's helper)

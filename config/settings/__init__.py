@@ -3,5 +3,6 @@ each domain's own module. Production adds config/settings/production.py on top o
 
 from config.settings.base import *  # noqa: F403, I001
 from config.settings.events import *  # noqa: F403
+from config.settings.outputs import *  # noqa: F403
 from config.settings.paths import *  # noqa: F403
 from config.settings.streams import *  # noqa: F403

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "catalog",
     "events",
     "analytics",
+    "outputs",
     "dashboard",
 ]
 
