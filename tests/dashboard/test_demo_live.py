@@ -137,7 +137,9 @@ def test_the_wall_shows_demo_tags_a_lit_badge_and_the_removal_button(new_context
     page.goto(f"{first_run.stack.url}/streams/{first_run.demo(HIGHWAY)['id']}/")
     expect(page.locator(".page-title .pill-demo")).to_be_visible()
     expect(page.get_by_role("heading", name=HIGHWAY, exact=True)).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / f"demo-stream-{width}.png"))
+    page.wait_for_function("() => Number(document.getElementById('live-frame').dataset.frames) >= 2",
+                           timeout=30_000)  # fmt: skip
+    page.screenshot(path=str(ARTIFACTS / f"demo-stream-{width}.png"), full_page=True)
 
 
 @pytest.mark.browser
